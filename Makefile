@@ -1,0 +1,34 @@
+# Two commands matter: `make run` serves the hub, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test lint wsdl clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(VENV)/.installed-test: $(BIN)/python setup.cfg pyproject.toml
+	$(BIN)/pip install --quiet -e '.[postgres,test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/lienthong-gateway migrate
+	$(BIN)/lienthong-gateway serve
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check gateway client tests
+
+wsdl: $(VENV)/.installed
+	$(BIN)/lienthong-gateway export-wsdl wsdl
+
+clean:
+	rm -rf $(VENV) .venv-* var build *.egg-info

@@ -1,0 +1,179 @@
+"""The connector: what an agency's system uses to talk to the hub through its WSDL."""
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import requests
+import zeep
+from zeep.exceptions import Fault, TransportError
+from zeep.transports import Transport
+
+from client.errors import HubFault, HubUnreachable
+from client.wsse import FreshUsernameToken
+
+log = logging.getLogger("client")
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    message_id: str
+    state: str
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """The hub's answer to a send: the document's id, when, and one delivery per recipient."""
+
+    document_id: str
+    received_at: datetime
+    deliveries: tuple[Delivery, ...]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message fetched from the hub: an edXML document or status message, byte-exact."""
+
+    message_id: str
+    document_id: str
+    sender: str
+    kind: str
+    received_at: datetime
+    content: bytes
+
+
+@dataclass(frozen=True)
+class AckOutcome:
+    acknowledged: int
+    unknown: tuple[str, ...]
+
+
+class Connector:
+    """A client of one hub, authenticated as one agency.
+
+    ``url`` is the hub's SOAP address; its WSDL is read from ``url?wsdl`` unless
+    ``wsdl`` names another copy (such as the ``wsdl/`` folder of this package).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        agency: str,
+        password: str,
+        *,
+        use_digest: bool = False,
+        wsdl: str | None = None,
+        timeout: float = 60,
+    ):
+        self.agency = agency
+        session = requests.Session()
+        transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
+        settings = zeep.Settings(xml_huge_tree=True, strict=True)
+        try:
+            client = zeep.Client(
+                wsdl or f"{url}?wsdl",
+                transport=transport,
+                settings=settings,
+                wsse=FreshUsernameToken(agency, password, use_digest=use_digest),
+            )
+        except (requests.RequestException, TransportError) as exc:
+            raise HubUnreachable(f"cannot read the hub's WSDL: {exc}") from exc
+        binding = next(iter(client.wsdl.bindings))
+        self._service = client.create_service(binding, url)
+
+    def send(self, document: bytes) -> Receipt:
+        """Send edXML bytes (a document or a status message) as they are."""
+        result = self._call("SendDocument", Document=document)
+        return Receipt(
+            document_id=result.DocumentId,
+            received_at=result.ReceivedAt,
+            deliveries=tuple(
+                Delivery(d.Recipient, d.MessageId, d.State) for d in result.Deliveries or []
+            ),
+        )
+
+    def fetch(self, max_count: int = 10) -> list[Message]:
+        """Lease up to ``max_count`` pending messages; acknowledge them once handled."""
+        documents = self._call("GetDocuments", MaxCount=max_count) or []
+        return [
+            Message(
+                message_id=d.MessageId,
+                document_id=d.DocumentId,
+                sender=d.Sender,
+                kind=d.Kind,
+                received_at=d.ReceivedAt,
+                content=d.Document,
+            )
+            for d in documents
+        ]
+
+    def ack(self, message_ids: Iterable[str]) -> AckOutcome:
+        result = self._call("AckDocument", MessageIds=list(message_ids))
+        return AckOutcome(result.Acknowledged, tuple(result.Unknown or ()))
+
+    def receive(
+        self,
+        handler: Callable[[Message], None],
+        *,
+        max_count: int = 10,
+        poll_interval: float | None = None,
+        stop: threading.Event | None = None,
+    ) -> int:
+        """Hand every pending message to ``handler``; acknowledge each one it accepted.
+
+        A message whose handler raises is not acknowledged: the hub offers it again
+        when its lease ends. Returns when the inbox is empty, or, with
+        ``poll_interval``, keeps polling until ``stop`` is set.
+        """
+        stop = stop or threading.Event()
+        handled = 0
+        while not stop.is_set():
+            messages = self.fetch(max_count)
+            done = []
+            for message in messages:
+                try:
+                    handler(message)
+                except Exception:
+                    log.exception("handler failed for message %s; not acknowledged", message.message_id)
+                    continue
+                done.append(message.message_id)
+            if done:
+                self.ack(done)
+                handled += len(done)
+            if not messages:
+                if poll_interval is None:
+                    break
+                stop.wait(poll_interval)
+        return handled
+
+    def _call(self, operation: str, **arguments):
+        try:
+            return getattr(self._service, operation)(**arguments)
+        except Fault as fault:
+            code = (fault.code or "").split(":", 1)[-1]
+            raise HubFault(code, fault.message or "") from fault
+        except (requests.RequestException, TransportError) as exc:
+            raise HubUnreachable(str(exc)) from exc
+
+
+def folder_writer(folder: Path) -> Callable[[Message], Path]:
+    """A ``receive`` handler that saves each message as ``<MessageId>.edxml``, durably."""
+    folder.mkdir(parents=True, exist_ok=True)
+
+    def write(message: Message) -> Path:
+        target = folder / f"{message.message_id}.edxml"
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".incoming-", delete=False) as out:
+            out.write(message.content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(out.name, target)
+        return target
+
+    return write

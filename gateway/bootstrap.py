@@ -1,0 +1,56 @@
+"""The composition root: settings -> engine -> unit of work -> hub -> WSGI application."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+
+from gateway.hub.directory import Directory
+from gateway.hub.hub import Hub
+from gateway.security.secretbox import SecretBox
+from gateway.settings import Settings
+from gateway.store.engine import make_engine
+from gateway.store.migrate import upgrade
+from gateway.store.unit_of_work import SqlUnitOfWork
+
+
+@dataclass
+class Gateway:
+    settings: Settings
+    engine: Engine
+    hub: Hub
+    directory: Directory
+
+
+def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
+    """Wire a hub to its database, bringing the schema up to date first."""
+    engine = make_engine(settings.db_url, timeout_seconds=settings.db_timeout_seconds)
+    if migrate:
+        upgrade(engine)
+    secret_box = SecretBox(settings.hub_key) if settings.hub_key else None
+
+    def unit_of_work() -> SqlUnitOfWork:
+        return SqlUnitOfWork(engine)
+
+    return Gateway(
+        settings=settings,
+        engine=engine,
+        hub=Hub(unit_of_work, settings, secret_box=secret_box),
+        directory=Directory(unit_of_work, secret_box),
+    )
+
+
+def build_wsgi_app(settings: Settings, *, migrate: bool = True):
+    """The WSGI application a server runs: the hub behind its SOAP endpoint."""
+    from gateway.soap.application import GatewayWsgi
+
+    configure_logging(settings)
+    return GatewayWsgi(build_gateway(settings, migrate=migrate).hub, settings)
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,145 @@
+"""``lienthong-gateway``: serve the hub and administer its agency directory."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from gateway.settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+    settings = Settings.from_env(
+        db_url=args.db,
+        host=getattr(args, "host", None),
+        port=getattr(args, "port", None),
+        public_url=getattr(args, "public_url", None),
+        workers=getattr(args, "workers", None),
+    )
+    try:
+        return args.run(args, settings) or 0
+    except _UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+class _UserError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lienthong-gateway", description=__doc__)
+    parser.add_argument("--db", help="database URL (default: LIENTHONG_DB_URL or ./var SQLite)")
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser("serve", help="serve the hub over SOAP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--public-url", help="SOAP address published in the WSDL")
+    serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.set_defaults(run=_serve)
+
+    agency = commands.add_parser("agency", help="manage the agency directory")
+    agency_commands = agency.add_subparsers(title="agency commands")
+    add = agency_commands.add_parser("add", help="register an agency")
+    add.add_argument("code")
+    add.add_argument("--name", required=True)
+    secret = add.add_mutually_exclusive_group(required=True)
+    secret.add_argument("--password")
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--allow-digest", action="store_true",
+        help="also accept WS-Security PasswordDigest (keeps the secret encrypted under the hub key)",
+    )
+    add.set_defaults(run=_agency_add)
+    listing = agency_commands.add_parser("list", help="list registered agencies")
+    listing.set_defaults(run=_agency_list)
+    for name, active in (("disable", False), ("enable", True)):
+        toggle = agency_commands.add_parser(name, help=f"{name} an agency")
+        toggle.add_argument("code")
+        toggle.set_defaults(run=_agency_toggle, active=active)
+
+    migrate = commands.add_parser("migrate", help="bring the database schema up to date")
+    migrate.set_defaults(run=_migrate)
+
+    key = commands.add_parser("generate-key", help="print a new hub key for LIENTHONG_HUB_KEY")
+    key.set_defaults(run=_generate_key)
+
+    export = commands.add_parser("export-wsdl", help="write the contract files into a folder")
+    export.add_argument("folder", type=Path)
+    export.set_defaults(run=_export_wsdl)
+    return parser
+
+
+def _serve(args, settings: Settings) -> None:
+    from gateway.server import serve
+
+    serve(settings)
+
+
+def _agency_add(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else args.password
+    try:
+        agency = _directory(settings).add(
+            args.code, args.name, password, allow_digest=args.allow_digest
+        )
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"registered {agency.code} ({agency.name})")
+
+
+def _agency_list(args, settings: Settings) -> None:
+    agencies = _directory(settings).list()
+    print(f"{'CODE':<20} {'ACTIVE':<7} {'DIGEST':<7} NAME")
+    for agency in agencies:
+        print(
+            f"{agency.code:<20} {'yes' if agency.active else 'no':<7} "
+            f"{'yes' if agency.allow_digest else 'no':<7} {agency.name}"
+        )
+
+
+def _agency_toggle(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    try:
+        _directory(settings).set_active(args.code, args.active)
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"{'enabled' if args.active else 'disabled'} {args.code}")
+
+
+def _migrate(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+
+    build_gateway(settings)
+    print("database is up to date")
+
+
+def _generate_key(args, settings: Settings) -> None:
+    from gateway.security.secretbox import SecretBox
+
+    print(SecretBox.generate_key())
+
+
+def _export_wsdl(args, settings: Settings) -> None:
+    from gateway.soap.contract import export_contract
+
+    for path in export_contract(args.folder):
+        print(f"wrote {path}")
+
+
+def _directory(settings: Settings):
+    from gateway.bootstrap import build_gateway
+
+    return build_gateway(settings).directory
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""Read an edXML message from bytes: parse safely, check the schema, extract the header."""
+from __future__ import annotations
+
+from lxml import etree
+
+from gateway import ns
+from gateway.envelope.model import (
+    Attachment,
+    BusinessType,
+    EdxmlMessage,
+    MessageKind,
+    Organ,
+    ResponseFor,
+)
+from gateway.envelope.schema import element_path, validate
+from gateway.errors import InvalidDocument
+from gateway.security.xmlparser import parse_xml
+
+_ED = "{%s}" % ns.EDXML
+_BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
+
+
+def parse_message(data: bytes, *, max_bytes: int, max_depth: int = 64) -> EdxmlMessage:
+    """Parse and check an edXML document or status message."""
+    root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth)
+    if root.tag != _ED + "edXML":
+        raise InvalidDocument(
+            f"The root element must be edXML in the namespace {ns.EDXML}.",
+            path=element_path(root),
+        )
+    validate(root)
+    header = root.find(f"{_ED}edXMLEnvelope/{_ED}edXMLHeader/{_ED}MessageHeader")
+    sender = _organ(_exactly_one(header, "From"))
+    if header.find(_ED + "StatusCode") is not None:
+        return _status_message(root, header, sender)
+    return _document_message(root, header, sender)
+
+
+def _document_message(root, header, sender: Organ) -> EdxmlMessage:
+    recipients = tuple(_organ(to) for to in header.findall(_ED + "To"))
+    if not recipients:
+        raise InvalidDocument("A document needs at least one To.", path=element_path(header))
+    document_id = _text(_exactly_one(header, "DocumentId"))
+    business = _business_block(root)
+    business_type = _business_type(business)
+    return EdxmlMessage(
+        kind=MessageKind.DOCUMENT,
+        sender=sender,
+        recipients=_unique(recipients),
+        document_id=document_id,
+        code_number=_find_text(header, "Code/CodeNumber"),
+        code_notation=_find_text(header, "Code/CodeNotation"),
+        subject=_find_text(header, "Subject"),
+        document_type=_find_text(header, "DocumentType/Type"),
+        document_type_name=_find_text(header, "DocumentType/TypeName"),
+        promulgation_date=_find_text(header, "PromulgationInfo/PromulgationDate"),
+        business_type=business_type,
+        business_document_id=_find_text(business, "DocumentId"),
+        replaced_document_ids=_replaced_ids(business),
+        attachments=_manifest(root),
+        has_xml_signature=_has_xml_signature(root),
+    )
+
+
+def _status_message(root, header, sender: Organ) -> EdxmlMessage:
+    response = _exactly_one(header, "ResponseFor")
+    response_for = ResponseFor(
+        organ_code=_find_text(response, "OrganId"),
+        document_id=_find_text(response, "DocumentId"),
+        code=_find_text(response, "Code"),
+        promulgation_date=_find_text(response, "PromulgationDate"),
+    )
+    if not response_for.document_id:
+        raise InvalidDocument(
+            "A status message needs ResponseFor/DocumentId.", path=element_path(response)
+        )
+    return EdxmlMessage(
+        kind=MessageKind.STATUS,
+        sender=sender,
+        recipients=tuple(_organ(to) for to in header.findall(_ED + "To")),
+        document_id=response_for.document_id,
+        status_code=_find_text(header, "StatusCode"),
+        status_description=_find_text(header, "Description"),
+        response_for=response_for,
+        has_xml_signature=_has_xml_signature(root),
+    )
+
+
+def _organ(element) -> Organ:
+    return Organ(code=_text(_exactly_one(element, "OrganId")), name=_find_text(element, "OrganName"))
+
+
+def _exactly_one(parent, name: str):
+    found = parent.findall(_ED + name)
+    if len(found) != 1:
+        raise InvalidDocument(
+            f"Expected exactly one {name}, found {len(found)}.", path=element_path(parent)
+        )
+    return found[0]
+
+
+def _text(element) -> str:
+    return (element.text or "").strip()
+
+
+def _find_text(parent, path: str) -> str:
+    if parent is None:
+        return ""
+    qualified = "/".join(_ED + step for step in path.split("/"))
+    return (parent.findtext(qualified) or "").strip()
+
+
+def _unique(organs: tuple[Organ, ...]) -> tuple[Organ, ...]:
+    seen: dict[str, Organ] = {}
+    for organ in organs:
+        seen.setdefault(organ.code, organ)
+    return tuple(seen.values())
+
+
+def _business_block(root):
+    trace = root.find(f"{_ED}edXMLEnvelope/{_ED}edXMLHeader/{_ED}TraceHeaderList")
+    if trace is None:
+        return None
+    for tag in _BUSINESS_BLOCKS:
+        block = trace.find(tag)
+        if block is not None:
+            return block
+    return None
+
+
+def _business_type(business) -> BusinessType:
+    if business is None:
+        return BusinessType.NEW
+    raw = ""
+    for tag in ("BussinessDocType", "BusinessDocType"):
+        raw = raw or (business.findtext(_ED + tag) or "").strip()
+    if not raw:
+        return BusinessType.NEW
+    try:
+        return BusinessType(int(raw))
+    except ValueError:
+        raise InvalidDocument(
+            f"BussinessDocType must be 0, 1, 2 or 3, not {raw!r}.", path=element_path(business)
+        ) from None
+
+
+def _replaced_ids(business) -> tuple[str, ...]:
+    if business is None:
+        return ()
+    path = f"{_ED}ReplacementInfoList/{_ED}ReplacementInfo/{_ED}DocumentId"
+    return tuple(text for e in business.iterfind(path) if (text := _text(e)))
+
+
+def _manifest(root) -> tuple[Attachment, ...]:
+    path = f"{_ED}edXMLEnvelope/{_ED}edXMLBody/{_ED}edXMLManifest/{_ED}Reference"
+    return tuple(
+        Attachment(
+            content_id=_find_text(ref, "ContentId"),
+            name=_find_text(ref, "AttachmentName"),
+            content_type=_find_text(ref, "ContentType"),
+            description=_find_text(ref, "Description"),
+        )
+        for ref in root.iterfind(path)
+    )
+
+
+def _has_xml_signature(root) -> bool:
+    header = root.find(f"{_ED}edXMLEnvelope/{_ED}edXMLHeader")
+    return header is not None and header.find(etree.QName(ns.XMLDSIG, "Signature").text) is not None

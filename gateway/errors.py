@@ -1,0 +1,104 @@
+"""The gateway's one error tree.
+
+Each error a caller can cause carries a stable fault code (``Client.*``); the
+server's own failures are ``Server.*``. The SOAP layer turns any
+:class:`GatewayError` into a SOAP fault with that code and the message; the
+catalogue below is also the README's fault table.
+"""
+from __future__ import annotations
+
+
+class GatewayError(Exception):
+    """Root of every error the gateway reports to a caller."""
+
+    code = "Server.Internal"
+    default_message = "The gateway failed to process the request."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class AuthenticationFailed(GatewayError):
+    code = "Client.Authentication"
+    default_message = "Authentication failed."
+
+
+class InvalidDocument(GatewayError):
+    code = "Client.InvalidDocument"
+    default_message = "The document does not conform to the edXML schema."
+
+    def __init__(self, message: str | None = None, path: str | None = None):
+        self.path = path
+        full = message or self.default_message
+        if path:
+            full = f"{full} (at {path})"
+        super().__init__(full)
+
+
+class InvalidRequest(GatewayError):
+    code = "Client.InvalidRequest"
+    default_message = "The request does not conform to the service contract."
+
+
+class UnknownRecipient(GatewayError):
+    code = "Client.UnknownRecipient"
+    default_message = "A recipient is not a registered, active agency."
+
+
+class SenderMismatch(GatewayError):
+    code = "Client.SenderMismatch"
+    default_message = "The document's sender is not the authenticated agency."
+
+
+class Duplicate(GatewayError):
+    code = "Client.Duplicate"
+    default_message = "A different document with this DocumentId was already sent."
+
+
+class UnknownDocument(GatewayError):
+    code = "Client.UnknownDocument"
+    default_message = "No document with this DocumentId was exchanged with this agency."
+
+
+class TooLarge(GatewayError):
+    code = "Client.TooLarge"
+    default_message = "The request is larger than the gateway accepts."
+
+
+class XMLSyntax(GatewayError):
+    code = "Client.XMLSyntax"
+    default_message = "The XML is not well-formed."
+
+
+class DTDNotAllowed(GatewayError):
+    code = "Client.DTDNotAllowed"
+    default_message = "Document type declarations and entities are not allowed."
+
+
+class EmptyRequest(GatewayError):
+    code = "Client.EmptyRequest"
+    default_message = "The request body is empty."
+
+
+class Unavailable(GatewayError):
+    code = "Server.Unavailable"
+    default_message = "The gateway's database is unavailable; try again later."
+
+
+CATALOGUE: tuple[type[GatewayError], ...] = (
+    AuthenticationFailed,
+    InvalidDocument,
+    InvalidRequest,
+    UnknownRecipient,
+    SenderMismatch,
+    Duplicate,
+    UnknownDocument,
+    TooLarge,
+    XMLSyntax,
+    DTDNotAllowed,
+    EmptyRequest,
+    Unavailable,
+    GatewayError,
+)
+"""Every fault the gateway can answer with, as documented in the README."""

@@ -1,0 +1,122 @@
+"""The hub's use cases, each one transaction: authenticate, send, fetch, acknowledge."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta, timezone
+
+from gateway.envelope import parse_message
+from gateway.errors import AuthenticationFailed, InvalidRequest, TooLarge
+from gateway.hub import sending
+from gateway.hub.authentication import check_token
+from gateway.hub.model import AckResult, InboxMessage, SendResult
+from gateway.hub.ports import DuplicateKey, UnitOfWork
+from gateway.security.secretbox import SecretBox
+from gateway.security.wsse import UsernameToken
+from gateway.settings import Settings
+
+DEFAULT_FETCH = 10
+MAX_ACK_IDS = 1000
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Hub:
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        secret_box: SecretBox | None = None,
+    ):
+        self._uow = uow_factory
+        self._settings = settings
+        self._clock = clock
+        self._secret_box = secret_box
+
+    def authenticate(self, token: UsernameToken) -> str:
+        """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
+        now = self._clock()
+        skew = timedelta(seconds=self._settings.clock_skew_seconds)
+        with self._uow() as uow:
+            agency = uow.agencies.get(token.username)
+            check_token(token, agency, now=now, skew=skew, secret_box=self._secret_box)
+            if token.nonce is not None:
+                if not uow.nonces.remember(agency.code, token.nonce, now, now + 2 * skew):
+                    raise AuthenticationFailed()  # a replayed nonce
+                uow.commit()
+        return agency.code
+
+    def send(self, agency: str, content: bytes) -> SendResult:
+        """Accept an edXML message from ``agency``: stored once, one delivery per recipient."""
+        settings = self._settings
+        if len(content) > settings.max_document_bytes:
+            raise TooLarge(
+                f"The document is {len(content)} bytes; at most "
+                f"{settings.max_document_bytes} are accepted."
+            )
+        message = parse_message(
+            content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
+        )
+        sha256 = sending.sha256_of(content)
+        key = sending.idempotency_key(message, sha256)
+        try:
+            return self._store(agency, message, content, sha256, key)
+        except DuplicateKey:
+            with self._uow() as uow:
+                result = sending.previous_result(uow, agency, key, sha256)
+            if result is None:
+                raise
+            return result
+
+    def _store(self, agency, message, content, sha256, key) -> SendResult:
+        with self._uow() as uow:
+            recipients = sending.route(uow, agency, message, self._settings.max_recipients)
+            previous = sending.previous_result(uow, agency, key, sha256)
+            if previous is not None:
+                return previous
+            document = sending.new_document(
+                message, content, sha256, key, recipients, self._clock()
+            )
+            uow.messages.add(document)
+            for delivery in document.deliveries:
+                uow.events.record(
+                    "received", document.received_at, agency,
+                    document_id=document.document_id, message_id=delivery.message_id,
+                    detail=f"to {delivery.recipient}",
+                )
+            uow.commit()
+        return SendResult(document.document_id, document.received_at, document.deliveries)
+
+    def fetch(self, agency: str, max_count: int | None) -> list[InboxMessage]:
+        """Lease the agency's oldest pending messages for the configured lease time."""
+        limit = DEFAULT_FETCH if max_count is None else max_count
+        if not 1 <= limit <= self._settings.max_fetch:
+            raise InvalidRequest(f"MaxCount must be between 1 and {self._settings.max_fetch}.")
+        now = self._clock()
+        until = now + timedelta(seconds=self._settings.lease_seconds)
+        with self._uow() as uow:
+            messages = list(uow.messages.lease(agency, now, until, limit))
+            for message in messages:
+                uow.events.record(
+                    "leased", now, agency,
+                    document_id=message.document_id, message_id=message.message_id,
+                )
+            uow.commit()
+        return messages
+
+    def acknowledge(self, agency: str, message_ids: Sequence[str]) -> AckResult:
+        """Mark the agency's messages done; ids that are not its own are Unknown."""
+        ids = list(dict.fromkeys(i.strip() for i in message_ids if i and i.strip()))
+        if len(ids) > MAX_ACK_IDS:
+            raise InvalidRequest(f"At most {MAX_ACK_IDS} MessageIds may be acknowledged at once.")
+        now = self._clock()
+        with self._uow() as uow:
+            found = uow.messages.acknowledge(agency, ids, now)
+            for message_id in ids:
+                if message_id in found:
+                    uow.events.record("acknowledged", now, agency, message_id=message_id)
+            uow.commit()
+        return AckResult(len(found), tuple(i for i in ids if i not in found))

@@ -1,0 +1,75 @@
+"""What the hub needs from storage. ``gateway.store`` implements it; tests fake it."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from gateway.hub.model import Agency, InboxMessage, NewDocument, StoredDocument
+
+
+class DuplicateKey(Exception):
+    """Another transaction stored a document with the same idempotency key first."""
+
+
+class AgencyRepository(Protocol):
+    def get(self, code: str) -> Agency | None: ...
+
+    def add(self, agency: Agency) -> None: ...
+
+    def update(self, agency: Agency) -> None: ...
+
+    def list(self) -> Sequence[Agency]: ...
+
+
+class NonceRepository(Protocol):
+    def remember(self, agency: str, nonce: bytes, now: datetime, expires_at: datetime) -> bool:
+        """Record a nonce; False when it was already recorded and has not expired."""
+
+
+class MessageRepository(Protocol):
+    def find(self, sender: str, idempotency_key: str) -> StoredDocument | None: ...
+
+    def add(self, document: NewDocument) -> None:
+        """Store a document and its deliveries; DuplicateKey if its key is taken."""
+
+    def sender_of_received(self, recipient: str, document_id: str) -> str | None:
+        """Who sent ``recipient`` the document ``document_id``, if anyone did."""
+
+    def recipients_of_sent(self, sender: str, document_id: str) -> Sequence[str]:
+        """To whom ``sender`` sent the document ``document_id``."""
+
+    def lease(
+        self, recipient: str, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[InboxMessage]:
+        """Lease up to ``limit`` of the recipient's oldest visible messages."""
+
+    def acknowledge(self, recipient: str, message_ids: Sequence[str], now: datetime) -> set[str]:
+        """Acknowledge the recipient's messages among ``message_ids``; return those found."""
+
+
+class EventLog(Protocol):
+    def record(
+        self,
+        kind: str,
+        at: datetime,
+        agency: str,
+        document_id: str = "",
+        message_id: str = "",
+        detail: str = "",
+    ) -> None: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing is stored unless ``commit`` is called."""
+
+    agencies: AgencyRepository
+    nonces: NonceRepository
+    messages: MessageRepository
+    events: EventLog
+
+    def __enter__(self) -> UnitOfWork: ...
+
+    def __exit__(self, *exc) -> None: ...
+
+    def commit(self) -> None: ...

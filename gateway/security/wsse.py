@@ -1,0 +1,86 @@
+"""WS-Security UsernameToken: read it from a SOAP header, check a password digest."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from gateway import ns
+from gateway.errors import AuthenticationFailed
+
+_WSSE = "{%s}" % ns.WSSE
+_WSU = "{%s}" % ns.WSU
+
+
+@dataclass(frozen=True)
+class UsernameToken:
+    username: str
+    password: str
+    digest: bool
+    nonce: bytes | None = None
+    created: datetime | None = None
+    created_text: str = ""
+    expires: datetime | None = None
+
+
+def read_username_token(header) -> UsernameToken:
+    """The UsernameToken of ``wsse:Security`` in a SOAP header; AuthenticationFailed if none."""
+    security = header.find(_WSSE + "Security") if header is not None else None
+    token = security.find(_WSSE + "UsernameToken") if security is not None else None
+    if token is None:
+        raise AuthenticationFailed()
+    password = token.find(_WSSE + "Password")
+    username = (token.findtext(_WSSE + "Username") or "").strip()
+    if not username or password is None:
+        raise AuthenticationFailed()
+    password_type = password.get("Type", ns.WSSE_PASSWORD_TEXT)
+    if password_type not in (ns.WSSE_PASSWORD_TEXT, ns.WSSE_PASSWORD_DIGEST):
+        raise AuthenticationFailed()
+    nonce_text = token.findtext(_WSSE + "Nonce")
+    created_text = (token.findtext(_WSU + "Created") or "").strip()
+    timestamp = security.find(_WSU + "Timestamp")
+    if not created_text and timestamp is not None:
+        created_text = (timestamp.findtext(_WSU + "Created") or "").strip()
+    expires_text = timestamp.findtext(_WSU + "Expires") if timestamp is not None else None
+    return UsernameToken(
+        username=username,
+        password=password.text or "",
+        digest=password_type == ns.WSSE_PASSWORD_DIGEST,
+        nonce=_decode_nonce(nonce_text) if nonce_text else None,
+        created=_parse_time(created_text) if created_text else None,
+        created_text=created_text,
+        expires=_parse_time(expires_text) if expires_text else None,
+    )
+
+
+def password_digest(nonce: bytes, created: str, secret: str) -> str:
+    """Base64(SHA-1(nonce + created + secret)), as the UsernameToken profile defines."""
+    raw = hashlib.sha1(nonce + created.encode("utf-8") + secret.encode("utf-8")).digest()
+    return base64.b64encode(raw).decode("ascii")
+
+
+def digest_matches(token: UsernameToken, secret: str) -> bool:
+    if token.nonce is None or not token.created_text:
+        return False
+    expected = password_digest(token.nonce, token.created_text, secret)
+    return hmac.compare_digest(expected.encode(), token.password.strip().encode())
+
+
+def _decode_nonce(text: str) -> bytes:
+    try:
+        return base64.b64decode(text.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise AuthenticationFailed() from None
+
+
+def _parse_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise AuthenticationFailed() from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value

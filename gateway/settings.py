@@ -1,0 +1,53 @@
+"""The gateway's settings: one frozen object, read from the environment only here.
+
+Every field has a safe default; ``LIENTHONG_<FIELD>`` in the environment
+overrides it, and command-line options override both.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_url: str = "sqlite:///var/lienthong.db"
+    """SQLAlchemy URL: ``sqlite:///PATH`` or ``postgresql+psycopg://USER@HOST/DB``."""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_url: str = ""
+    """The SOAP address published in the WSDL; default ``http://HOST:PORT/soap``."""
+    workers: int = 1
+    threads: int = 8
+    lease_seconds: int = 300
+    """How long a fetched message stays hidden from other fetches before it is offered again."""
+    max_request_bytes: int = 128 * MiB
+    max_document_bytes: int = 96 * MiB
+    max_xml_depth: int = 64
+    max_recipients: int = 500
+    max_fetch: int = 100
+    clock_skew_seconds: int = 300
+    """Allowed distance between a WS-Security Created time and the hub's clock."""
+    hub_key: str = ""
+    """Fernet key that encrypts the secrets of agencies allowed PasswordDigest."""
+    db_timeout_seconds: int = 5
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
+        """Defaults, then ``LIENTHONG_*`` variables, then non-None ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for field in fields(cls):
+            raw = environ.get(f"LIENTHONG_{field.name.upper()}")
+            if raw is not None and raw != "":
+                values[field.name] = int(raw) if field.type == "int" else raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def __post_init__(self):
+        if not self.public_url:
+            object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/soap")

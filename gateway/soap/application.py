@@ -1,0 +1,151 @@
+"""The WSGI application: the SOAP endpoint at /soap, its WSDL, and the contract files."""
+from __future__ import annotations
+
+import logging
+from importlib import resources
+
+from lxml import etree
+from lxml.builder import ElementMaker
+from spyne import Application, Fault
+from spyne.protocol.soap import Soap11
+from spyne.server.wsgi import WsgiApplication
+
+from gateway import ns
+from gateway.errors import EmptyRequest, GatewayError, TooLarge
+from gateway.hub.hub import Hub
+from gateway.settings import Settings
+from gateway.soap.faults import log_fault, normalize, to_fault
+from gateway.soap.protocol import HardenedSoap11
+from gateway.soap.service import LienThongService
+
+SERVICE_NAME = "LienThongGateway"
+DEFAULT_ADDRESS = Settings().public_url
+"""The address written into ``wsdl/lienthong.wsdl``; a running hub publishes its own."""
+
+for _noisy in ("spyne.protocol", "spyne.server", "spyne.application", "spyne.model"):
+    # spyne logs whole request bodies on errors; faults are logged by log_fault instead.
+    logging.getLogger(_noisy).setLevel(logging.CRITICAL)
+
+_ENV = ElementMaker(namespace=ns.SOAP11_ENV, nsmap={"soap11env": ns.SOAP11_ENV})
+_PLAIN = ElementMaker()
+
+
+class GatewayApplication(Application):
+    """A spyne Application that carries the hub its service methods call."""
+
+    def __init__(self, hub: Hub | None, settings: Settings):
+        super().__init__(
+            [LienThongService],
+            tns=ns.GATEWAY,
+            name=SERVICE_NAME,
+            in_protocol=HardenedSoap11(
+                validator="lxml",
+                max_bytes=settings.max_request_bytes,
+                max_depth=settings.max_xml_depth,
+                huge_tree=True,
+            ),
+            out_protocol=Soap11(),
+        )
+        self.hub = hub
+
+
+class GatewaySoapServer(WsgiApplication):
+    """spyne's WSGI server, with every fault mapped onto the gateway's catalogue."""
+
+    def handle_error(self, p_ctx, others, error, start_response):
+        if isinstance(error, Fault):
+            error = normalize(error)
+        else:
+            error = to_fault(GatewayError())
+        log_fault(error)
+        p_ctx.out_error = error
+        return super().handle_error(p_ctx, others, error, start_response)
+
+
+def interface_document(settings: Settings, hub: Hub | None = None) -> bytes:
+    """The WSDL as the hub serves it at ``settings.public_url``."""
+    return build_soap_server(settings, hub).doc.wsdl11.get_interface_document()
+
+
+def build_soap_server(settings: Settings, hub: Hub | None) -> GatewaySoapServer:
+    server = GatewaySoapServer(
+        GatewayApplication(hub, settings), max_content_length=settings.max_request_bytes
+    )
+    # Pin the published address; spyne would otherwise take the first caller's Host.
+    server.doc.wsdl11.build_interface_document(settings.public_url)
+    server._wsdl = server.doc.wsdl11.get_interface_document()
+    return server
+
+
+class GatewayWsgi:
+    """Routes /soap to spyne, /wsdl/NAME to the contract files; refuses oversized bodies."""
+
+    def __init__(self, hub: Hub, settings: Settings):
+        self._soap = build_soap_server(settings, hub)
+        self._max_request_bytes = settings.max_request_bytes
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.rstrip("/") == "/soap":
+            if environ.get("REQUEST_METHOD") == "POST":
+                refusal = self._refuse_body(environ)
+                if refusal is not None:
+                    return _fault_response(refusal, start_response)
+            return self._soap(environ, start_response)
+        if path.startswith("/wsdl/"):
+            return _contract_file(path.removeprefix("/wsdl/"), start_response)
+        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+        return [b"Not found. The SOAP endpoint is /soap and its WSDL /soap?wsdl.\n"]
+
+    def _refuse_body(self, environ):
+        length = environ.get("CONTENT_LENGTH") or ""
+        if not length.strip().isdigit():
+            return None
+        if int(length) > self._max_request_bytes:
+            return TooLarge(
+                f"The request is {int(length)} bytes; at most {self._max_request_bytes} "
+                "are accepted."
+            )
+        if int(length) == 0:
+            return EmptyRequest()
+        return None
+
+
+def _fault_response(error, start_response):
+    """A SOAP fault for a request refused before spyne sees it."""
+    fault = to_fault(error)
+    log_fault(fault)
+    envelope = _ENV.Envelope(
+        _ENV.Body(
+            _ENV.Fault(
+                _PLAIN.faultcode(f"soap11env:{error.code}"),
+                _PLAIN.faultstring(error.message),
+                _PLAIN.detail(fault.detail),
+            )
+        )
+    )
+    body = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    start_response(
+        "500 Internal Server Error",
+        [
+            ("Content-Type", "text/xml; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Connection", "close"),
+        ],
+    )
+    return [body]
+
+
+def _contract_file(name: str, start_response):
+    files = resources.files("gateway.wsdl")
+    if "/" in name or not (name.endswith(".xsd") or name.endswith(".wsdl")):
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"Not found.\n"]
+    target = files.joinpath(name)
+    if not target.is_file():
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"Not found.\n"]
+    body = target.read_bytes()
+    start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                              ("Content-Length", str(len(body)))])
+    return [body]

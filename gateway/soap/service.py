@@ -1,0 +1,80 @@
+"""The hub's SOAP operations. Authentication and error translation live in call_wrapper."""
+from __future__ import annotations
+
+from spyne import Service, rpc
+
+from gateway.errors import GatewayError
+from gateway.hub.model import AckResult, InboxMessage, SendResult
+from gateway.security.wsse import read_username_token
+from gateway.soap import types
+from gateway.soap.faults import to_fault
+
+
+class LienThongService(Service):
+    """Store-and-forward exchange of edXML documents between agencies."""
+
+    @classmethod
+    def call_wrapper(cls, ctx, args=None):
+        try:
+            header = _header_element(ctx.in_header_doc)
+            ctx.udc = ctx.app.hub.authenticate(read_username_token(header))
+            return super().call_wrapper(ctx, args)
+        except GatewayError as error:
+            raise to_fault(error) from error
+
+    @rpc(types.Content, _returns=types.SendResult)
+    def SendDocument(ctx, Document):
+        """Send an edXML document or status message (its bytes, base64-encoded).
+
+        The hub stores it once and queues it for every recipient. Sending the same
+        DocumentId with identical bytes again returns the first result.
+        """
+        result = ctx.app.hub.send(ctx.udc, b"".join(Document))
+        return _send_result(result)
+
+    @rpc(
+        types.MaxCount,
+        _returns=types.ReceivedDocument.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
+        _out_variable_name="ReceivedDocument",
+    )
+    def GetDocuments(ctx, MaxCount):
+        """Lease the caller's oldest pending messages (default 10, at most 100).
+
+        A message not acknowledged before its lease ends is offered again.
+        """
+        return [_received(message) for message in ctx.app.hub.fetch(ctx.udc, MaxCount)]
+
+    @rpc(types.MessageIds, _returns=types.AckResult)
+    def AckDocument(ctx, MessageIds):
+        """Acknowledge received messages by MessageId; ids not the caller's are Unknown."""
+        result: AckResult = ctx.app.hub.acknowledge(ctx.udc, MessageIds or [])
+        return types.AckResult(Acknowledged=result.acknowledged, Unknown=list(result.unknown))
+
+
+def _header_element(header_children):
+    """spyne hands over the SOAP Header's children; the wsse reader wants the Header."""
+    if not header_children:
+        return None
+    return header_children[0].getparent()
+
+
+def _send_result(result: SendResult) -> types.SendResult:
+    return types.SendResult(
+        DocumentId=result.document_id,
+        ReceivedAt=result.received_at,
+        Deliveries=[
+            types.Delivery(Recipient=d.recipient, MessageId=d.message_id, State=d.state.value)
+            for d in result.deliveries
+        ],
+    )
+
+
+def _received(message: InboxMessage) -> types.ReceivedDocument:
+    return types.ReceivedDocument(
+        MessageId=message.message_id,
+        DocumentId=message.document_id,
+        Sender=message.sender,
+        Kind=message.kind.value,
+        ReceivedAt=message.received_at,
+        Document=[message.content],
+    )

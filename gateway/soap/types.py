@@ -1,0 +1,74 @@
+"""The wire types of the contract. Lists are repeated elements, never wrapped arrays."""
+from spyne import ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
+
+from gateway import ns
+
+_REQUIRED = dict(min_occurs=1, nillable=False)
+
+
+def _named(base, name: str, **attributes):
+    """A simple type of our namespace with its own name in the WSDL."""
+    return base(type_name=name, __namespace__=ns.GATEWAY, **attributes)
+
+
+AgencyCode = _named(
+    Unicode, "AgencyCode", max_len=35, min_len=1, pattern=r"[0-9A-Z]+(\.[0-9A-Z]+)*", **_REQUIRED
+)
+MessageId = _named(Unicode, "MessageId", max_len=36, min_len=1, **_REQUIRED)
+DocumentId = _named(Unicode, "DocumentId", max_len=255, min_len=1, **_REQUIRED)
+MessageKind = Enum("document", "status", type_name="MessageKind", __namespace__=ns.GATEWAY)
+DeliveryState = Enum(
+    "pending", "leased", "acknowledged", type_name="DeliveryState", __namespace__=ns.GATEWAY
+)
+Timestamp = DateTime(**_REQUIRED)
+Content = ByteArray(**_REQUIRED)
+
+
+class _Model(ComplexModel):
+    __namespace__ = ns.GATEWAY
+
+
+class Delivery(_Model):
+    """One recipient of a sent document, and the message id it will receive it under."""
+
+    _type_info = [
+        ("Recipient", AgencyCode),
+        ("MessageId", MessageId),
+        ("State", DeliveryState.customize(**_REQUIRED)),
+    ]
+
+
+class SendResult(_Model):
+    """What the hub stored: the DocumentId, when, and one Deliveries entry per recipient."""
+
+    _type_info = [
+        ("DocumentId", DocumentId),
+        ("ReceivedAt", Timestamp),
+        ("Deliveries", Delivery.customize(max_occurs="unbounded", min_occurs=0, nillable=False)),
+    ]
+
+
+class ReceivedDocument(_Model):
+    """A message waiting for the caller: an edXML document or status message, byte-exact."""
+
+    _type_info = [
+        ("MessageId", MessageId),
+        ("DocumentId", DocumentId),
+        ("Sender", AgencyCode),
+        ("Kind", MessageKind.customize(**_REQUIRED)),
+        ("ReceivedAt", Timestamp),
+        ("Document", Content),
+    ]
+
+
+class AckResult(_Model):
+    """How many MessageIds were acknowledged, and which were not the caller's."""
+
+    _type_info = [
+        ("Acknowledged", Integer(**_REQUIRED)),
+        ("Unknown", Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)),
+    ]
+
+
+MaxCount = Integer(ge=1, min_occurs=0, nillable=False)
+MessageIds = Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)

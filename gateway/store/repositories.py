@@ -1,0 +1,257 @@
+"""SQL implementations of the hub's repositories (``gateway.hub.ports``)."""
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from gateway.envelope import BusinessType, MessageKind
+from gateway.hub.model import (
+    Agency,
+    Delivery,
+    DeliveryState,
+    InboxMessage,
+    NewDocument,
+    SendResult,
+    StoredDocument,
+)
+from gateway.hub.ports import DuplicateKey
+from gateway.store.tables import (
+    UTCDateTime,
+    agencies,
+    deliveries,
+    document_contents,
+    documents,
+    events,
+    nonces,
+)
+
+
+class SqlAgencies:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def get(self, code: str) -> Agency | None:
+        row = self._conn.execute(select(agencies).where(agencies.c.code == code)).first()
+        return _agency(row) if row else None
+
+    def add(self, agency: Agency) -> None:
+        self._conn.execute(insert(agencies).values(**_agency_values(agency)))
+
+    def update(self, agency: Agency) -> None:
+        self._conn.execute(
+            update(agencies).where(agencies.c.code == agency.code).values(**_agency_values(agency))
+        )
+
+    def list(self) -> Sequence[Agency]:
+        return [_agency(row) for row in self._conn.execute(select(agencies))]
+
+
+class SqlNonces:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def remember(self, agency: str, nonce: bytes, now: datetime, expires_at: datetime) -> bool:
+        self._conn.execute(delete(nonces).where(nonces.c.expires_at < now))
+        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(nonces).values(
+            agency=agency, nonce=base64.b64encode(nonce).decode("ascii"), expires_at=expires_at
+        )
+        return self._conn.execute(statement.on_conflict_do_nothing()).rowcount == 1
+
+
+class SqlMessages:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def find(self, sender: str, idempotency_key: str) -> StoredDocument | None:
+        row = self._conn.execute(
+            select(documents).where(
+                documents.c.sender == sender, documents.c.idempotency_key == idempotency_key
+            )
+        ).first()
+        if row is None:
+            return None
+        rows = self._conn.execute(
+            select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state)
+            .where(deliveries.c.document_pk == row.id)
+            .order_by(deliveries.c.id)
+        )
+        result = SendResult(
+            document_id=row.document_id,
+            received_at=row.received_at,
+            deliveries=tuple(Delivery(r.recipient, r.message_id, DeliveryState(r.state)) for r in rows),
+        )
+        return StoredDocument(sha256=row.sha256, result=result)
+
+    def add(self, document: NewDocument) -> None:
+        try:
+            with self._conn.begin_nested():
+                pk = self._conn.execute(
+                    insert(documents).values(
+                        sender=document.sender,
+                        document_id=document.document_id,
+                        idempotency_key=document.idempotency_key,
+                        kind=document.kind.value,
+                        business_type=int(document.business_type),
+                        sha256=document.sha256,
+                        size=len(document.content),
+                        subject=document.subject[:1000],
+                        received_at=document.received_at,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError as exc:
+            raise DuplicateKey(document.idempotency_key) from exc
+        self._conn.execute(
+            insert(document_contents).values(document_pk=pk, content=document.content)
+        )
+        self._conn.execute(
+            insert(deliveries),
+            [
+                dict(
+                    message_id=d.message_id,
+                    document_pk=pk,
+                    recipient=d.recipient,
+                    state=d.state.value,
+                    visible_at=document.received_at,
+                    lease_count=0,
+                )
+                for d in document.deliveries
+            ],
+        )
+
+    def lease(
+        self, recipient: str, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[InboxMessage]:
+        candidates = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.acknowledged_at.is_(None),
+                deliveries.c.visible_at <= now,
+            )
+            .order_by(deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        leased = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(candidates))
+            .values(
+                state=DeliveryState.LEASED.value,
+                visible_at=lease_until,
+                lease_count=deliveries.c.lease_count + 1,
+            )
+            .returning(deliveries.c.id, deliveries.c.message_id, deliveries.c.document_pk)
+        ).all()
+        if not leased:
+            return []
+        pks = {row.document_pk for row in leased}
+        docs = {
+            row.id: row
+            for row in self._conn.execute(
+                select(
+                    documents.c.id,
+                    documents.c.document_id,
+                    documents.c.sender,
+                    documents.c.kind,
+                    documents.c.received_at,
+                    document_contents.c.content,
+                )
+                .join(document_contents, document_contents.c.document_pk == documents.c.id)
+                .where(documents.c.id.in_(pks))
+            )
+        }
+        return [
+            InboxMessage(
+                message_id=row.message_id,
+                document_id=docs[row.document_pk].document_id,
+                sender=docs[row.document_pk].sender,
+                kind=MessageKind(docs[row.document_pk].kind),
+                received_at=docs[row.document_pk].received_at,
+                content=docs[row.document_pk].content,
+            )
+            for row in sorted(leased, key=lambda r: r.id)
+        ]
+
+    def acknowledge(self, recipient: str, message_ids: Sequence[str], now: datetime) -> set[str]:
+        if not message_ids:
+            return set()
+        rows = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.recipient == recipient, deliveries.c.message_id.in_(message_ids))
+            .values(
+                state=DeliveryState.ACKNOWLEDGED.value,
+                acknowledged_at=func.coalesce(
+                    deliveries.c.acknowledged_at, literal(now, UTCDateTime())
+                ),
+            )
+            .returning(deliveries.c.message_id)
+        )
+        return {row.message_id for row in rows}
+
+    def sender_of_received(self, recipient: str, document_id: str) -> str | None:
+        return self._conn.execute(
+            select(documents.c.sender)
+            .join(deliveries, deliveries.c.document_pk == documents.c.id)
+            .where(
+                deliveries.c.recipient == recipient,
+                documents.c.document_id == document_id,
+                documents.c.kind == MessageKind.DOCUMENT.value,
+            )
+            .limit(1)
+        ).scalar()
+
+    def recipients_of_sent(self, sender: str, document_id: str) -> Sequence[str]:
+        return list(
+            self._conn.execute(
+                select(deliveries.c.recipient)
+                .join(documents, deliveries.c.document_pk == documents.c.id)
+                .where(
+                    documents.c.sender == sender,
+                    documents.c.document_id == document_id,
+                    documents.c.kind == MessageKind.DOCUMENT.value,
+                    documents.c.business_type == int(BusinessType.NEW),
+                )
+                .distinct()
+            ).scalars()
+        )
+
+
+class SqlEvents:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def record(self, kind, at, agency, document_id="", message_id="", detail="") -> None:
+        self._conn.execute(
+            insert(events).values(
+                kind=kind, at=at, agency=agency, document_id=document_id,
+                message_id=message_id, detail=detail[:1000],
+            )
+        )
+
+
+def _agency(row) -> Agency:
+    return Agency(
+        code=row.code,
+        name=row.name,
+        password_hash=row.password_hash,
+        active=row.active,
+        allow_digest=row.allow_digest,
+        digest_secret=row.digest_secret,
+    )
+
+
+def _agency_values(agency: Agency) -> dict:
+    return dict(
+        code=agency.code,
+        name=agency.name,
+        password_hash=agency.password_hash,
+        active=agency.active,
+        allow_digest=agency.allow_digest,
+        digest_secret=agency.digest_secret,
+    )

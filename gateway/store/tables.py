@@ -1,0 +1,128 @@
+"""The hub's tables (SQLAlchemy 2 Core). Migrations in ``migrations/`` create them."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Unicode,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Id = BigInteger().with_variant(Integer, "sqlite")
+"""64-bit keys; SQLite only auto-increments an INTEGER PRIMARY KEY."""
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database (SQLite keeps no zone)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("code", String(35), primary_key=True),
+    Column("name", Unicode(500), nullable=False),
+    Column("password_hash", String(200), nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("allow_digest", Boolean, nullable=False, default=False),
+    Column("digest_secret", LargeBinary, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(timezone.utc)),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("sender", String(35), ForeignKey("agencies.code"), nullable=False),
+    Column("document_id", Unicode(255), nullable=False),
+    Column("idempotency_key", Unicode(400), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("business_type", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("subject", Unicode(1000), nullable=False, default=""),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("sender", "idempotency_key"),
+    Index(None, "document_id"),
+)
+
+document_contents = Table(
+    "document_contents",
+    metadata,
+    Column("document_pk", Id, ForeignKey("documents.id"), primary_key=True),
+    Column("content", LargeBinary, nullable=False),
+)
+"""A document's bytes, once, apart from the rows that delivery queries scan."""
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", String(36), nullable=False, unique=True),
+    Column("document_pk", Id, ForeignKey("documents.id"), nullable=False, index=True),
+    Column("recipient", String(35), ForeignKey("agencies.code"), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("visible_at", UTCDateTime, nullable=False),
+    Column("lease_count", Integer, nullable=False, default=0),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+)
+Index(
+    "ix_deliveries_inbox",
+    deliveries.c.recipient,
+    deliveries.c.id,
+    sqlite_where=deliveries.c.acknowledged_at.is_(None),
+    postgresql_where=deliveries.c.acknowledged_at.is_(None),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("agency", String(35), nullable=False),
+    Column("document_id", Unicode(255), nullable=False, default=""),
+    Column("message_id", String(36), nullable=False, default=""),
+    Column("detail", Unicode(1000), nullable=False, default=""),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("agency", String(35), primary_key=True),
+    Column("nonce", String(100), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)

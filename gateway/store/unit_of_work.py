@@ -1,0 +1,40 @@
+"""The unit of work: one database transaction that rolls back unless committed."""
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+
+from gateway.errors import Unavailable
+from gateway.store.repositories import SqlAgencies, SqlEvents, SqlMessages, SqlNonces
+
+
+class SqlUnitOfWork:
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def __enter__(self) -> SqlUnitOfWork:
+        try:
+            self._conn = self._engine.connect()
+            self._transaction = self._conn.begin()
+        except (OperationalError, PoolTimeout, DBAPIError) as exc:
+            raise Unavailable() from exc
+        self.agencies = SqlAgencies(self._conn)
+        self.nonces = SqlNonces(self._conn)
+        self.messages = SqlMessages(self._conn)
+        self.events = SqlEvents(self._conn)
+        return self
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        try:
+            if self._transaction.is_active:
+                self._transaction.rollback()
+            self._conn.close()
+        except DBAPIError:
+            pass  # the connection is already gone; the error below says why
+        if isinstance(exc, (OperationalError, PoolTimeout)) or (
+            isinstance(exc, DBAPIError) and exc.connection_invalidated
+        ):
+            raise Unavailable() from exc
+
+    def commit(self) -> None:
+        self._transaction.commit()

@@ -1,0 +1,176 @@
+"""An in-memory store behind the hub's ports, for fast unit tests of the use cases."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from gateway.envelope import BusinessType, MessageKind
+from gateway.hub.model import (
+    Agency,
+    DeliveryState,
+    InboxMessage,
+    NewDocument,
+    SendResult,
+    StoredDocument,
+)
+from gateway.hub.ports import DuplicateKey
+
+
+@dataclass
+class _Row:
+    document: NewDocument
+    recipient: str
+    message_id: str
+    state: DeliveryState
+    visible_at: datetime
+
+
+@dataclass
+class FakeDatabase:
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    nonces: dict[tuple[str, bytes], datetime] = field(default_factory=dict)
+    documents: list[NewDocument] = field(default_factory=list)
+    rows: list[_Row] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
+    commits: int = 0
+
+
+class FakeUnitOfWork:
+    """Works on a copy of the database; ``commit`` publishes the copy."""
+
+    def __init__(self, db: FakeDatabase):
+        self._db = db
+
+    def __enter__(self):
+        self._work = FakeDatabase(
+            agencies=dict(self._db.agencies),
+            nonces=dict(self._db.nonces),
+            documents=list(self._db.documents),
+            rows=[replace(row) for row in self._db.rows],
+            events=list(self._db.events),
+        )
+        self.agencies = _Agencies(self._work)
+        self.nonces = _Nonces(self._work)
+        self.messages = _Messages(self._work)
+        self.events = _Events(self._work)
+        return self
+
+    def __exit__(self, *exc):
+        return None
+
+    def commit(self):
+        self._db.agencies = self._work.agencies
+        self._db.nonces = self._work.nonces
+        self._db.documents = self._work.documents
+        self._db.rows = self._work.rows
+        self._db.events = self._work.events
+        self._db.commits += 1
+
+
+class _Agencies:
+    def __init__(self, db):
+        self._db = db
+
+    def get(self, code):
+        return self._db.agencies.get(code)
+
+    def add(self, agency):
+        self._db.agencies[agency.code] = agency
+
+    def update(self, agency):
+        self._db.agencies[agency.code] = agency
+
+    def list(self):
+        return list(self._db.agencies.values())
+
+
+class _Nonces:
+    def __init__(self, db):
+        self._db = db
+
+    def remember(self, agency, nonce, now, expires_at):
+        key = (agency, nonce)
+        if key in self._db.nonces and self._db.nonces[key] >= now:
+            return False
+        self._db.nonces[key] = expires_at
+        return True
+
+
+class _Messages:
+    def __init__(self, db):
+        self._db = db
+
+    def find(self, sender, idempotency_key):
+        for document in self._db.documents:
+            if document.sender == sender and document.idempotency_key == idempotency_key:
+                deliveries = tuple(
+                    replace(d, state=self._row(d.message_id).state) for d in document.deliveries
+                )
+                result = SendResult(document.document_id, document.received_at, deliveries)
+                return StoredDocument(document.sha256, result)
+        return None
+
+    def add(self, document):
+        if self.find(document.sender, document.idempotency_key) is not None:
+            raise DuplicateKey(document.idempotency_key)
+        self._db.documents.append(document)
+        for d in document.deliveries:
+            self._db.rows.append(
+                _Row(document, d.recipient, d.message_id, d.state, document.received_at)
+            )
+
+    def lease(self, recipient, now, lease_until, limit):
+        visible = [
+            row for row in self._db.rows
+            if row.recipient == recipient
+            and row.state is not DeliveryState.ACKNOWLEDGED
+            and row.visible_at <= now
+        ][:limit]
+        for row in visible:
+            row.state = DeliveryState.LEASED
+            row.visible_at = lease_until
+        return [
+            InboxMessage(
+                row.message_id, row.document.document_id, row.document.sender,
+                row.document.kind, row.document.received_at, row.document.content,
+            )
+            for row in visible
+        ]
+
+    def acknowledge(self, recipient, message_ids, now):
+        found = set()
+        for row in self._db.rows:
+            if row.recipient == recipient and row.message_id in message_ids:
+                row.state = DeliveryState.ACKNOWLEDGED
+                found.add(row.message_id)
+        return found
+
+    def sender_of_received(self, recipient, document_id):
+        for row in self._db.rows:
+            if (
+                row.recipient == recipient
+                and row.document.document_id == document_id
+                and row.document.kind is MessageKind.DOCUMENT
+            ):
+                return row.document.sender
+        return None
+
+    def recipients_of_sent(self, sender, document_id):
+        return sorted({
+            row.recipient for row in self._db.rows
+            if row.document.sender == sender
+            and row.document.document_id == document_id
+            and row.document.kind is MessageKind.DOCUMENT
+            and row.document.business_type is BusinessType.NEW
+        })
+
+    def _row(self, message_id):
+        return next(row for row in self._db.rows if row.message_id == message_id)
+
+
+class _Events:
+    def __init__(self, db):
+        self._db = db
+
+    def record(self, kind, at, agency, document_id="", message_id="", detail=""):
+        self._db.events.append((kind, at, agency, document_id, message_id, detail))

@@ -1,0 +1,261 @@
+"""The hub's use cases on the in-memory store."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from gateway.errors import (
+    AuthenticationFailed,
+    Duplicate,
+    InvalidDocument,
+    InvalidRequest,
+    SenderMismatch,
+    TooLarge,
+    UnknownDocument,
+    UnknownRecipient,
+)
+from gateway.hub.directory import Directory, DirectoryError
+from gateway.hub.hub import Hub
+from gateway.hub.model import DeliveryState
+from gateway.security.secretbox import SecretBox
+from gateway.security.wsse import UsernameToken, password_digest
+from gateway.settings import Settings
+from tests.builders import G12, H31, H49, document, status
+from tests.fakes import FakeDatabase, FakeUnitOfWork
+
+PASSWORDS = {G12: "pw-g12", H31: "pw-h31", H49: "pw-h49"}
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds: float):
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def db():
+    return FakeDatabase()
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def secret_box():
+    return SecretBox(SecretBox.generate_key())
+
+
+@pytest.fixture
+def hub(db, clock, secret_box):
+    settings = Settings(lease_seconds=300, max_recipients=5)
+    directory = Directory(lambda: FakeUnitOfWork(db), secret_box)
+    for code, password in PASSWORDS.items():
+        directory.add(code, f"Cơ quan {code}", password, allow_digest=(code == H49))
+    return Hub(lambda: FakeUnitOfWork(db), settings, clock=clock, secret_box=secret_box)
+
+
+def test_a_document_is_stored_once_with_a_delivery_per_recipient(hub, db):
+    result = hub.send(G12, document())
+    assert [d.recipient for d in result.deliveries] == [H31, H49]
+    assert all(d.state is DeliveryState.PENDING for d in result.deliveries)
+    assert len(db.documents) == 1 and len(db.rows) == 2
+
+
+def test_each_recipient_fetches_the_exact_bytes(hub):
+    data = document()
+    hub.send(G12, data)
+    for recipient in (H31, H49):
+        [message] = hub.fetch(recipient, 10)
+        assert message.content == data
+        assert message.sender == G12
+
+
+def test_fetch_returns_the_oldest_first_and_respects_max_count(hub):
+    for n in range(3):
+        hub.send(G12, document(document_id=f"G12,{n}"))
+    assert [m.document_id for m in hub.fetch(H31, 2)] == ["G12,0", "G12,1"]
+    assert [m.document_id for m in hub.fetch(H31, 2)] == ["G12,2"]
+    assert hub.fetch(H31, 2) == []
+
+
+def test_a_leased_message_is_offered_again_when_its_lease_ends(hub, clock):
+    hub.send(G12, document())
+    [first] = hub.fetch(H31, 10)
+    clock.advance(299)
+    assert hub.fetch(H31, 10) == []
+    clock.advance(2)
+    [again] = hub.fetch(H31, 10)
+    assert again.message_id == first.message_id
+
+
+def test_an_acknowledged_message_is_never_offered_again(hub, clock):
+    hub.send(G12, document())
+    [message] = hub.fetch(H31, 10)
+    assert hub.acknowledge(H31, [message.message_id]).acknowledged == 1
+    clock.advance(3600)
+    assert hub.fetch(H31, 10) == []
+
+
+def test_ack_is_idempotent_and_hides_other_agencies_messages(hub):
+    result = hub.send(G12, document())
+    mine, theirs = (d.message_id for d in result.deliveries)
+    first = hub.acknowledge(H31, [mine, theirs, "no-such-id"])
+    assert first.acknowledged == 1
+    assert first.unknown == (theirs, "no-such-id")
+    assert hub.acknowledge(H31, [mine]).acknowledged == 1
+    assert len(hub.fetch(H49, 10)) == 1
+
+
+def test_sending_the_same_bytes_again_returns_the_first_result(hub, db):
+    data = document()
+    first = hub.send(G12, data)
+    assert hub.send(G12, data) == first
+    assert len(db.documents) == 1
+
+
+def test_the_same_document_id_with_other_bytes_is_a_duplicate(hub, db):
+    hub.send(G12, document())
+    with pytest.raises(Duplicate):
+        hub.send(G12, document(subject="Another subject"))
+    assert len(db.documents) == 1
+
+
+def test_a_revoke_may_repeat_the_originals_document_id(hub, db):
+    from gateway.envelope import BusinessType
+
+    hub.send(G12, document())
+    hub.send(G12, document(business_type=BusinessType.REVOKE))
+    assert len(db.documents) == 2
+
+
+def test_the_sender_must_be_the_authenticated_agency(hub, db):
+    with pytest.raises(SenderMismatch):
+        hub.send(H31, document())
+    assert db.documents == []
+
+
+def test_every_recipient_must_be_registered_and_active(hub, db):
+    with pytest.raises(UnknownRecipient, match="000.00.00.H99"):
+        hub.send(G12, document(recipients=(H31, "000.00.00.H99")))
+    Directory(lambda: FakeUnitOfWork(db), None).set_active(H49, False)
+    with pytest.raises(UnknownRecipient, match=H49):
+        hub.send(G12, document())
+    assert db.documents == [] and db.rows == []
+
+
+def test_too_many_recipients_are_refused(hub):
+    with pytest.raises(InvalidDocument, match="at most 5"):
+        hub.send(G12, document(recipients=tuple(f"000.00.00.H{n:02}" for n in range(6))))
+
+
+def test_an_oversized_document_is_refused_before_parsing(db, clock):
+    hub = Hub(lambda: FakeUnitOfWork(db), Settings(max_document_bytes=100), clock=clock)
+    with pytest.raises(TooLarge):
+        hub.send(G12, document())
+
+
+@pytest.mark.parametrize("count", [0, -1, 101, 10**12])
+def test_max_count_outside_1_to_100_is_refused(hub, count):
+    with pytest.raises(InvalidRequest):
+        hub.fetch(H31, count)
+
+
+def test_max_count_defaults_to_ten(hub):
+    for n in range(12):
+        hub.send(G12, document(document_id=f"G12,{n}"))
+    assert len(hub.fetch(H31, None)) == 10
+
+
+def test_a_status_message_goes_back_to_the_original_sender(hub):
+    hub.send(G12, document(document_id="G12,1"))
+    hub.send(H31, status(H31, G12, "G12,1"))
+    [message] = hub.fetch(G12, 10)
+    assert (message.kind.value, message.sender, message.document_id) == ("status", H31, "G12,1")
+
+
+def test_a_status_for_a_document_never_received_is_refused(hub):
+    hub.send(G12, document(document_id="G12,1", recipients=(H49,)))
+    with pytest.raises(UnknownDocument):
+        hub.send(H31, status(H31, G12, "G12,1"))
+
+
+def test_a_take_back_status_goes_to_the_documents_recipients(hub):
+    hub.send(G12, document(document_id="G12,1"))
+    hub.send(G12, status(G12, G12, "G12,1", code="13"))
+    kinds = [m.kind.value for m in hub.fetch(H31, 10)]
+    assert kinds == ["document", "status"]
+
+
+def test_every_change_is_an_event(hub, db):
+    result = hub.send(G12, document())
+    hub.fetch(H31, 10)
+    hub.acknowledge(H31, [result.deliveries[0].message_id])
+    assert [e[0] for e in db.events] == ["received", "received", "leased", "acknowledged"]
+
+
+# --- authentication ---------------------------------------------------------
+
+
+def token(username=H31, password="pw-h31", **kwargs):
+    return UsernameToken(username=username, password=password, digest=False, **kwargs)
+
+
+def test_a_right_password_authenticates(hub):
+    assert hub.authenticate(token()) == H31
+
+
+@pytest.mark.parametrize(
+    "bad", [token(password="wrong"), token(username="000.00.00.X99"), token(password="")]
+)
+def test_wrong_credentials_fail_without_a_hint(hub, bad):
+    with pytest.raises(AuthenticationFailed) as caught:
+        hub.authenticate(bad)
+    assert caught.value.message == "Authentication failed."
+
+
+def test_a_disabled_agency_cannot_authenticate(hub, db):
+    Directory(lambda: FakeUnitOfWork(db), None).set_active(H31, False)
+    with pytest.raises(AuthenticationFailed):
+        hub.authenticate(token())
+
+
+def test_a_created_time_outside_the_skew_fails(hub, clock):
+    with pytest.raises(AuthenticationFailed):
+        hub.authenticate(token(created=clock.now - timedelta(minutes=6), nonce=b"n1"))
+    assert hub.authenticate(token(created=clock.now - timedelta(minutes=4), nonce=b"n2")) == H31
+
+
+def test_a_reused_nonce_fails(hub, clock):
+    hub.authenticate(token(created=clock.now, nonce=b"once"))
+    with pytest.raises(AuthenticationFailed):
+        hub.authenticate(token(created=clock.now, nonce=b"once"))
+
+
+def test_password_digest_works_only_where_allowed(hub, clock):
+    created = clock.now.isoformat()
+    digest = password_digest(b"nonce-1", created, "pw-h49")
+    ok = UsernameToken(H49, digest, True, b"nonce-1", clock.now, created)
+    assert hub.authenticate(ok) == H49
+    digest31 = password_digest(b"nonce-2", created, "pw-h31")
+    with pytest.raises(AuthenticationFailed):
+        hub.authenticate(UsernameToken(H31, digest31, True, b"nonce-2", clock.now, created))
+    wrong = password_digest(b"nonce-3", created, "not-it")
+    with pytest.raises(AuthenticationFailed):
+        hub.authenticate(UsernameToken(H49, wrong, True, b"nonce-3", clock.now, created))
+
+
+def test_directory_refuses_bad_codes_and_repeats(db):
+    directory = Directory(lambda: FakeUnitOfWork(db), None)
+    with pytest.raises(DirectoryError):
+        directory.add("abc", "x", "pw")
+    directory.add("28.22.H17", "Sở", "pw")
+    with pytest.raises(DirectoryError, match="already"):
+        directory.add("28.22.H17", "Sở", "pw")
+    with pytest.raises(DirectoryError, match="hub key"):
+        directory.add("28.22.H18", "Sở", "pw", allow_digest=True)

@@ -1,0 +1,1 @@
+"""The published contract: the WSDL and XSDs, installed as package data of ``gateway.wsdl``."""
