@@ -12,3 +12,4 @@ WSSE_PASSWORD_DIGEST = (
     "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"
 )
 XMLDSIG = "http://www.w3.org/2000/09/xmldsig#"
+XSD = "http://www.w3.org/2001/XMLSchema"

@@ -32,6 +32,7 @@ def document(
         document_id=document_id,
         subject=subject,
         attachments=attachments,
+        timestamp=kwargs.pop("timestamp", "2024/05/01 08:00:00"),
         **kwargs,
     )
 
@@ -43,6 +44,7 @@ def status(sender: str, original_sender: str, document_id: str, code: str = "03"
         status_code=code,
         description="Đã tiếp nhận",
         staff="Lê Văn C",
+        timestamp="2024/05/01 09:00:00",
     )
 
 

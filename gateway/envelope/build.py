@@ -38,8 +38,9 @@ def build_document(
     business_type: BusinessType = BusinessType.NEW,
     business_document_id: str = "",
     attachments: Iterable[AttachmentFile] = (),
+    timestamp: str | None = None,
 ) -> bytes:
-    """An edXML document message, UTF-8 encoded."""
+    """An edXML document message, UTF-8 encoded; ``timestamp`` defaults to now."""
     attachments = list(attachments)
     header = E.MessageHeader(
         _organ("From", sender),
@@ -55,7 +56,7 @@ def build_document(
     if business_document_id:
         business.insert(0, E.DocumentId(business_document_id))
     trace = E.TraceHeaderList(
-        E.TraceHeader(E.OrganId(sender.code), E.Timestamp(_now())), business
+        E.TraceHeader(E.OrganId(sender.code), E.Timestamp(timestamp or _now())), business
     )
     manifest = E.edXMLManifest(
         *(

@@ -64,7 +64,7 @@ class GatewaySoapServer(WsgiApplication):
 
 def interface_document(settings: Settings, hub: Hub | None = None) -> bytes:
     """The WSDL as the hub serves it at ``settings.public_url``."""
-    return build_soap_server(settings, hub).doc.wsdl11.get_interface_document()
+    return build_soap_server(settings, hub)._wsdl
 
 
 def build_soap_server(settings: Settings, hub: Hub | None) -> GatewaySoapServer:
@@ -73,8 +73,24 @@ def build_soap_server(settings: Settings, hub: Hub | None) -> GatewaySoapServer:
     )
     # Pin the published address; spyne would otherwise take the first caller's Host.
     server.doc.wsdl11.build_interface_document(settings.public_url)
-    server._wsdl = server.doc.wsdl11.get_interface_document()
+    server._wsdl = _canonical(server.doc.wsdl11.get_interface_document())
     return server
+
+
+def _canonical(wsdl: bytes) -> bytes:
+    """The WSDL with each schema's declarations in a fixed order.
+
+    spyne emits them in an order that varies between processes; sorting makes the
+    served WSDL byte-identical to ``wsdl/lienthong.wsdl`` (but for the address).
+    """
+    root = etree.fromstring(wsdl)
+    rank = {"simpleType": 0, "complexType": 1, "element": 2}
+    for schema in root.iter(f"{{{ns.XSD}}}schema"):
+        declarations = sorted(
+            schema, key=lambda e: (rank.get(etree.QName(e).localname, 3), e.get("name", ""))
+        )
+        schema[:] = declarations
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
 
 class GatewayWsgi:

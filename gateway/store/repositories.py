@@ -61,7 +61,8 @@ class SqlNonces:
         statement = dialect.insert(nonces).values(
             agency=agency, nonce=base64.b64encode(nonce).decode("ascii"), expires_at=expires_at
         )
-        return self._conn.execute(statement.on_conflict_do_nothing()).rowcount == 1
+        inserted = self._conn.execute(statement.on_conflict_do_nothing().returning(nonces.c.nonce))
+        return inserted.first() is not None
 
 
 class SqlMessages:

@@ -1,0 +1,182 @@
+"""The SQL store under the real hub, on SQLite and PostgreSQL."""
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import func, select
+
+from gateway.bootstrap import build_gateway
+from gateway.envelope import BusinessType, MessageKind
+from gateway.errors import AuthenticationFailed, Unavailable
+from gateway.hub.hub import Hub
+from gateway.hub.model import Delivery, DeliveryState, NewDocument
+from gateway.security.wsse import UsernameToken
+from gateway.settings import Settings
+from gateway.store.migrate import upgrade
+from gateway.store.tables import deliveries, document_contents, documents, metadata
+from gateway.store.unit_of_work import SqlUnitOfWork
+from tests.builders import G12, H31, H49, document, sample, status
+
+
+class Clock:
+    def __init__(self):
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def gateway(database_url):
+    gw = build_gateway(Settings(db_url=database_url))
+    for code in (G12, H31, H49, "000.00.00.G22", "000.00.00.H41", "000.00.00.H14",
+                 "000.00.00.G17", "000.00.00.A80", "28.22.H17"):
+        gw.directory.add(code, f"Cơ quan {code}", f"pw-{code}")
+    yield gw
+    gw.engine.dispose()
+
+
+def count(engine, table):
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar()
+
+
+def test_migrations_create_exactly_the_declared_schema(gateway):
+    upgrade(gateway.engine)  # a second run changes nothing
+    with gateway.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+
+
+def test_a_document_is_stored_once_for_all_its_recipients(gateway):
+    data = document()
+    gateway.hub.send(G12, data)
+    assert count(gateway.engine, documents) == 1
+    assert count(gateway.engine, document_contents) == 1
+    assert count(gateway.engine, deliveries) == 2
+    for code in (H31, H49):
+        [message] = gateway.hub.fetch(code, 10)
+        assert message.content == data
+
+
+def test_vietnamese_text_and_bytes_survive_exactly(gateway):
+    data = sample("document-512.edxml")
+    result = gateway.hub.send(G12, data)
+    assert result.document_id == "000.00.00.G12,2013/02/20,512/BTTTT-ƯDCNTT"
+    assert gateway.hub.fetch(H31, 1)[0].content == data
+
+
+def test_real_messages_are_accepted_when_their_agencies_are_registered(gateway):
+    result = gateway.hub.send("000.00.00.G22", sample("dc0bdef0-c7a3-4aaf-b717-777303442973.edxml"))
+    assert len(result.deliveries) == 3
+    assert gateway.hub.send("000.00.00.A80", sample("edoc_new.edxml")).deliveries[0].recipient == "28.22.H17"
+    gateway.hub.send("000.00.00.H41", sample("status_acceptance_03.edxml"))
+    assert gateway.hub.fetch("000.00.00.G22", 10)[0].kind is MessageKind.STATUS
+
+
+def test_leases_expire_and_acks_are_final(database_url):
+    clock = Clock()
+    gw = build_gateway(Settings(db_url=database_url, lease_seconds=60))
+    gw.directory.add(G12, "G12", "pw")
+    gw.directory.add(H31, "H31", "pw")
+    hub = Hub(lambda: SqlUnitOfWork(gw.engine), gw.settings, clock=clock)
+    hub.send(G12, document(recipients=(H31,)))
+    [leased] = hub.fetch(H31, 10)
+    assert hub.fetch(H31, 10) == []
+    clock.now += timedelta(seconds=61)
+    [again] = hub.fetch(H31, 10)
+    assert again.message_id == leased.message_id
+    assert hub.acknowledge(H31, [leased.message_id, "x"]).unknown == ("x",)
+    clock.now += timedelta(days=1)
+    assert hub.fetch(H31, 10) == []
+    [row] = hub.send(G12, document(recipients=(H31,))).deliveries
+    assert row.state is DeliveryState.ACKNOWLEDGED  # the idempotent answer shows today's state
+    gw.engine.dispose()
+
+
+def test_a_failed_transaction_stores_nothing(gateway):
+    now = datetime.now(timezone.utc)
+    broken = NewDocument(
+        sender=G12, document_id="X", idempotency_key="document:0:X",
+        kind=MessageKind.DOCUMENT, business_type=BusinessType.NEW, sha256="0" * 64,
+        content=b"<x/>", subject="", received_at=now,
+        deliveries=(
+            Delivery(H31, "m-1", DeliveryState.PENDING),
+            Delivery("NOT.REGISTERED", "m-2", DeliveryState.PENDING),
+        ),
+    )
+    with pytest.raises(Exception):
+        with SqlUnitOfWork(gateway.engine) as uow:
+            uow.messages.add(broken)
+            uow.commit()
+    assert count(gateway.engine, documents) == 0
+    assert count(gateway.engine, document_contents) == 0
+    assert count(gateway.engine, deliveries) == 0
+
+
+def test_concurrent_pollers_never_share_a_message(gateway):
+    for n in range(120):
+        gateway.hub.send(G12, document(document_id=f"G12,{n}", recipients=(H31,), attachment=None))
+    seen: list[str] = []
+    lock = threading.Lock()
+
+    def poll():
+        while True:
+            batch = gateway.hub.fetch(H31, 7)
+            if not batch:
+                return
+            with lock:
+                seen.extend(m.message_id for m in batch)
+            gateway.hub.acknowledge(H31, [m.message_id for m in batch])
+
+    threads = [threading.Thread(target=poll) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(seen) == 120
+    assert len(set(seen)) == 120
+
+
+def test_concurrent_identical_sends_store_one_document(gateway):
+    data = document()
+    results = []
+
+    def send():
+        results.append(gateway.hub.send(G12, data))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 6
+    assert len({r.deliveries for r in results}) == 1
+    assert count(gateway.engine, documents) == 1
+
+
+def test_nonces_are_remembered_in_the_database(gateway):
+    now = datetime.now(timezone.utc)
+    token = UsernameToken(H31, f"pw-{H31}", False, b"n-1", now, now.isoformat())
+    assert gateway.hub.authenticate(token) == H31
+    with pytest.raises(AuthenticationFailed):
+        gateway.hub.authenticate(token)
+
+
+def test_status_routing_queries(gateway):
+    gateway.hub.send(G12, document(document_id="G12,7"))
+    gateway.hub.send(H49, status(H49, G12, "G12,7", code="01"))
+    gateway.hub.send(G12, status(G12, G12, "G12,7", code="13"))
+    assert [m.kind for m in gateway.hub.fetch(G12, 10)] == [MessageKind.STATUS]
+    assert [m.kind for m in gateway.hub.fetch(H31, 10)] == [MessageKind.DOCUMENT, MessageKind.STATUS]
+
+
+def test_an_unreachable_database_is_unavailable():
+    gw = build_gateway(
+        Settings(db_url="postgresql+psycopg://nobody@127.0.0.1:9/none", db_timeout_seconds=1),
+        migrate=False,
+    )
+    with pytest.raises(Unavailable):
+        gw.hub.fetch(H31, 10)
