@@ -1,4 +1,5 @@
 """``lienthong``: send, fetch and acknowledge edXML documents through a hub."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,15 +34,20 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lienthong", description=__doc__)
     parser.add_argument(
-        "--url", default=os.environ.get("LIENTHONG_URL", "http://127.0.0.1:8080/soap"),
+        "--url",
+        default=os.environ.get("LIENTHONG_URL", "http://127.0.0.1:8080/soap"),
         help="the hub's SOAP address (default: $LIENTHONG_URL or http://127.0.0.1:8080/soap)",
     )
     parser.add_argument(
-        "--agency", default=os.environ.get("LIENTHONG_AGENCY"),
-        required="LIENTHONG_AGENCY" not in os.environ, help="this agency's code",
+        "--agency",
+        default=os.environ.get("LIENTHONG_AGENCY"),
+        required="LIENTHONG_AGENCY" not in os.environ,
+        help="this agency's code",
     )
     parser.add_argument(
-        "--password-env", default="LIENTHONG_PASSWORD", metavar="VAR",
+        "--password-env",
+        default="LIENTHONG_PASSWORD",
+        metavar="VAR",
         help="environment variable holding the password (default LIENTHONG_PASSWORD)",
     )
     parser.add_argument("--digest", action="store_true", help="send a PasswordDigest")

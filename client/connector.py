@@ -1,4 +1,5 @@
 """The connector: what an agency's system uses to talk to the hub through its WSDL."""
+
 from __future__ import annotations
 
 import logging
@@ -141,7 +142,9 @@ class Connector:
                 try:
                     handler(message)
                 except Exception:
-                    log.exception("handler failed for message %s; not acknowledged", message.message_id)
+                    log.exception(
+                        "handler failed for message %s; not acknowledged", message.message_id
+                    )
                     continue
                 done.append(message.message_id)
             if done:

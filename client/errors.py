@@ -1,4 +1,5 @@
 """Errors the connector raises: a fault from the hub, or no hub to talk to."""
+
 from __future__ import annotations
 
 

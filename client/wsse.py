@@ -1,4 +1,5 @@
 """A WS-Security UsernameToken that carries a fresh Nonce and Created on every request."""
+
 from __future__ import annotations
 
 import base64
@@ -8,8 +9,7 @@ from zeep.wsse import utils
 from zeep.wsse.username import UsernameToken
 
 _BASE64 = (
-    "http://docs.oasis-open.org/wss/2004/01/"
-    "oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
 )
 
 

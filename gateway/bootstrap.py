@@ -1,4 +1,5 @@
 """The composition root: settings -> engine -> unit of work -> hub -> WSGI application."""
+
 from __future__ import annotations
 
 import logging

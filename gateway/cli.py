@@ -1,4 +1,5 @@
 """``lienthong-gateway``: serve the hub and administer its agency directory."""
+
 from __future__ import annotations
 
 import argparse
@@ -51,10 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--name", required=True)
     secret = add.add_mutually_exclusive_group(required=True)
     secret.add_argument("--password")
-    secret.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    secret.add_argument(
+        "--password-stdin", action="store_true", help="read the password from stdin"
+    )
     add.add_argument(
-        "--allow-digest", action="store_true",
-        help="also accept WS-Security PasswordDigest (keeps the secret encrypted under the hub key)",
+        "--allow-digest",
+        action="store_true",
+        help="also accept WS-Security PasswordDigest (the secret is kept encrypted, hub key)",
     )
     add.set_defaults(run=_agency_add)
     listing = agency_commands.add_parser("list", help="list registered agencies")

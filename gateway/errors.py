@@ -5,6 +5,7 @@ server's own failures are ``Server.*``. The SOAP layer turns any
 :class:`GatewayError` into a SOAP fault with that code and the message; the
 catalogue below is also the README's fault table.
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Serving the hub on gunicorn: worker processes with threads, graceful on SIGTERM."""
+
 from __future__ import annotations
 
 from gunicorn.app.base import BaseApplication

@@ -3,6 +3,7 @@
 Every field has a safe default; ``LIENTHONG_<FIELD>`` in the environment
 overrides it, and command-line options override both.
 """
+
 from __future__ import annotations
 
 import os

@@ -13,6 +13,7 @@ distribution (a dependency on 3.13+) provides it under the same name.
 
 Call :func:`install` before the first ``import spyne``; it is idempotent.
 """
+
 from __future__ import annotations
 
 import importlib.util

@@ -1,4 +1,5 @@
 """Test data: edXML messages and the paths of the sample files."""
+
 from __future__ import annotations
 
 from pathlib import Path

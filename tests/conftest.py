@@ -1,4 +1,5 @@
 """Shared fixtures: database URLs for SQLite and (when reachable) PostgreSQL."""
+
 from __future__ import annotations
 
 import contextlib

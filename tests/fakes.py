@@ -1,4 +1,5 @@
 """An in-memory store behind the hub's ports, for fast unit tests of the use cases."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
@@ -121,7 +122,8 @@ class _Messages:
 
     def lease(self, recipient, now, lease_until, limit):
         visible = [
-            row for row in self._db.rows
+            row
+            for row in self._db.rows
             if row.recipient == recipient
             and row.state is not DeliveryState.ACKNOWLEDGED
             and row.visible_at <= now
@@ -131,8 +133,12 @@ class _Messages:
             row.visible_at = lease_until
         return [
             InboxMessage(
-                row.message_id, row.document.document_id, row.document.sender,
-                row.document.kind, row.document.received_at, row.document.content,
+                row.message_id,
+                row.document.document_id,
+                row.document.sender,
+                row.document.kind,
+                row.document.received_at,
+                row.document.content,
             )
             for row in visible
         ]
@@ -156,13 +162,16 @@ class _Messages:
         return None
 
     def recipients_of_sent(self, sender, document_id):
-        return sorted({
-            row.recipient for row in self._db.rows
-            if row.document.sender == sender
-            and row.document.document_id == document_id
-            and row.document.kind is MessageKind.DOCUMENT
-            and row.document.business_type is BusinessType.NEW
-        })
+        return sorted(
+            {
+                row.recipient
+                for row in self._db.rows
+                if row.document.sender == sender
+                and row.document.document_id == document_id
+                and row.document.kind is MessageKind.DOCUMENT
+                and row.document.business_type is BusinessType.NEW
+            }
+        )
 
     def _row(self, message_id):
         return next(row for row in self._db.rows if row.message_id == message_id)

@@ -1,4 +1,5 @@
 """Write edXML messages: documents and status messages, for the connector and tests."""
+
 from __future__ import annotations
 
 import base64

@@ -1,4 +1,5 @@
 """An edXML message as the hub sees it: the header facts it routes and reports by."""
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ def is_agency_code(code: str) -> bool:
     return len(code) <= 35 and _AGENCY_CODE.fullmatch(code) is not None
 
 
-class MessageKind(str, enum.Enum):
+class MessageKind(enum.StrEnum):
     DOCUMENT = "document"
     STATUS = "status"
 

@@ -1,4 +1,5 @@
 """Read an edXML message from bytes: parse safely, check the schema, extract the header."""
+
 from __future__ import annotations
 
 from lxml import etree
@@ -16,7 +17,7 @@ from gateway.envelope.schema import element_path, validate
 from gateway.errors import InvalidDocument
 from gateway.security.xmlparser import parse_xml
 
-_ED = "{%s}" % ns.EDXML
+_ED = f"{{{ns.EDXML}}}"
 _BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
 
 
@@ -87,7 +88,9 @@ def _status_message(root, header, sender: Organ) -> EdxmlMessage:
 
 
 def _organ(element) -> Organ:
-    return Organ(code=_text(_exactly_one(element, "OrganId")), name=_find_text(element, "OrganName"))
+    return Organ(
+        code=_text(_exactly_one(element, "OrganId")), name=_find_text(element, "OrganName")
+    )
 
 
 def _exactly_one(parent, name: str):

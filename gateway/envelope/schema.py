@@ -1,4 +1,5 @@
 """Validation of an edXML tree against the gateway's own XSD (wsdl/edxml.xsd)."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Who is calling: a WS-Security UsernameToken checked against the agency directory."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -1,4 +1,5 @@
 """The agency directory: who may use the hub, and with which credentials."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,8 +1,9 @@
 """The hub's use cases, each one transaction: authenticate, send, fetch, acknowledge."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from gateway.envelope import parse_message
 from gateway.errors import AuthenticationFailed, InvalidRequest, TooLarge
@@ -19,7 +20,7 @@ MAX_ACK_IDS = 1000
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Hub:
@@ -83,8 +84,11 @@ class Hub:
             uow.messages.add(document)
             for delivery in document.deliveries:
                 uow.events.record(
-                    "received", document.received_at, agency,
-                    document_id=document.document_id, message_id=delivery.message_id,
+                    "received",
+                    document.received_at,
+                    agency,
+                    document_id=document.document_id,
+                    message_id=delivery.message_id,
                     detail=f"to {delivery.recipient}",
                 )
             uow.commit()
@@ -101,8 +105,11 @@ class Hub:
             messages = list(uow.messages.lease(agency, now, until, limit))
             for message in messages:
                 uow.events.record(
-                    "leased", now, agency,
-                    document_id=message.document_id, message_id=message.message_id,
+                    "leased",
+                    now,
+                    agency,
+                    document_id=message.document_id,
+                    message_id=message.message_id,
                 )
             uow.commit()
         return messages

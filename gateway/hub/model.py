@@ -1,4 +1,5 @@
 """The hub's domain: agencies, stored documents, deliveries and their states."""
+
 from __future__ import annotations
 
 import enum
@@ -8,7 +9,7 @@ from datetime import datetime
 from gateway.envelope import BusinessType, MessageKind
 
 
-class DeliveryState(str, enum.Enum):
+class DeliveryState(enum.StrEnum):
     PENDING = "pending"
     """Waiting for the recipient to fetch it (or its lease ran out)."""
     LEASED = "leased"

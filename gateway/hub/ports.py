@@ -1,4 +1,5 @@
 """What the hub needs from storage. ``gateway.store`` implements it; tests fake it."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

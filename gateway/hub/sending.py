@@ -1,4 +1,5 @@
 """Accepting a message: check it, route it, store it once with one delivery per recipient."""
+
 from __future__ import annotations
 
 import hashlib
@@ -70,7 +71,11 @@ def route(uow: UnitOfWork, agency: str, message: EdxmlMessage, max_recipients: i
 
 
 def new_document(
-    message: EdxmlMessage, content: bytes, sha256: str, key: str, recipients: list[str],
+    message: EdxmlMessage,
+    content: bytes,
+    sha256: str,
+    key: str,
+    recipients: list[str],
     received_at: datetime,
 ) -> NewDocument:
     deliveries = tuple(

@@ -1,4 +1,5 @@
 """Salted password hashes (scrypt) for agency credentials."""
+
 from __future__ import annotations
 
 import base64
@@ -14,9 +15,7 @@ def hash_password(password: str) -> str:
     """``scrypt$N$r$p$salt$hash``, salt and hash base64-encoded."""
     salt = os.urandom(16)
     digest = _scrypt(password, salt, _N, _R, _P)
-    return "$".join(
-        [_SCHEME, str(_N), str(_R), str(_P), _b64(salt), _b64(digest)]
-    )
+    return "$".join([_SCHEME, str(_N), str(_R), str(_P), _b64(salt), _b64(digest)])
 
 
 def verify_password(password: str, stored: str) -> bool:

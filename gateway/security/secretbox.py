@@ -1,4 +1,5 @@
 """Encryption of the few secrets the hub must hold in clear (PasswordDigest agencies)."""
+
 from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken

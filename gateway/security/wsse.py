@@ -1,4 +1,5 @@
 """WS-Security UsernameToken: read it from a SOAP header, check a password digest."""
+
 from __future__ import annotations
 
 import base64
@@ -6,13 +7,13 @@ import binascii
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from gateway import ns
 from gateway.errors import AuthenticationFailed
 
-_WSSE = "{%s}" % ns.WSSE
-_WSU = "{%s}" % ns.WSU
+_WSSE = f"{{{ns.WSSE}}}"
+_WSU = f"{{{ns.WSU}}}"
 
 
 @dataclass(frozen=True)
@@ -82,5 +83,5 @@ def _parse_time(text: str) -> datetime:
     except ValueError:
         raise AuthenticationFailed() from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return value

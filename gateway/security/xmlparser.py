@@ -4,6 +4,7 @@ No DTD is loaded, no entity is resolved, nothing is fetched from the network,
 and the input's size and nesting depth are bounded. A document that declares a
 DOCTYPE at all is refused: neither SOAP nor edXML has any use for one.
 """
+
 from __future__ import annotations
 
 from io import BytesIO

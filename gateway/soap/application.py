@@ -1,6 +1,8 @@
 """The WSGI application: the SOAP endpoint at /soap, its WSDL, and the contract files."""
+
 from __future__ import annotations
 
+import inspect
 import logging
 from importlib import resources
 
@@ -78,12 +80,15 @@ def build_soap_server(settings: Settings, hub: Hub | None) -> GatewaySoapServer:
 
 
 def _canonical(wsdl: bytes) -> bytes:
-    """The WSDL with each schema's declarations in a fixed order.
+    """The WSDL with each schema's declarations in a fixed order and tidy documentation.
 
-    spyne emits them in an order that varies between processes; sorting makes the
-    served WSDL byte-identical to ``wsdl/lienthong.wsdl`` (but for the address).
+    spyne emits declarations in an order that varies between processes, and Python
+    3.13 dedents docstrings where 3.11 does not; normalising both makes the served
+    WSDL byte-identical to ``wsdl/lienthong.wsdl`` (but for the address).
     """
     root = etree.fromstring(wsdl)
+    for documentation in root.iter(f"{{{ns.WSDL}}}documentation"):
+        documentation.text = inspect.cleandoc(documentation.text or "")
     rank = {"simpleType": 0, "complexType": 1, "element": 2}
     for schema in root.iter(f"{{{ns.XSD}}}schema"):
         declarations = sorted(
@@ -162,6 +167,7 @@ def _contract_file(name: str, start_response):
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"Not found.\n"]
     body = target.read_bytes()
-    start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
-                              ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK", [("Content-Type", "text/xml; charset=utf-8"), ("Content-Length", str(len(body)))]
+    )
     return [body]

@@ -1,4 +1,5 @@
 """The published contract files: the WSDL as served, and the edXML schema."""
+
 from __future__ import annotations
 
 from importlib import resources

@@ -1,4 +1,5 @@
 """Gateway errors as SOAP faults, and spyne's own faults mapped onto the same catalogue."""
+
 from __future__ import annotations
 
 import logging

@@ -3,6 +3,7 @@
 spyne's own parsing turns an empty body or a DOCTYPE under schema validation
 into a bare HTTP 500; here every such request becomes a catalogue fault.
 """
+
 from __future__ import annotations
 
 from spyne.protocol.soap import Soap11

@@ -1,4 +1,5 @@
 """The hub's SOAP operations. Authentication and error translation live in call_wrapper."""
+
 from __future__ import annotations
 
 from spyne import Service, rpc
@@ -34,7 +35,9 @@ class LienThongService(Service):
 
     @rpc(
         types.MaxCount,
-        _returns=types.ReceivedDocument.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
+        _returns=types.ReceivedDocument.customize(
+            max_occurs="unbounded", min_occurs=0, nillable=False
+        ),
         _out_variable_name="ReceivedDocument",
     )
     def GetDocuments(ctx, MaxCount):

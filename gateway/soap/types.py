@@ -1,4 +1,5 @@
 """The wire types of the contract. Lists are repeated elements, never wrapped arrays."""
+
 from spyne import ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
 
 from gateway import ns

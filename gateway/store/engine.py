@@ -1,4 +1,5 @@
 """Database engines: SQLite tuned for a durable embedded hub, PostgreSQL with a pool."""
+
 from __future__ import annotations
 
 from pathlib import Path

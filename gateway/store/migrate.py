@@ -1,4 +1,5 @@
 """Bring a database's schema up to date with the Alembic migrations shipped in the package."""
+
 from __future__ import annotations
 
 from importlib import resources

@@ -1,4 +1,5 @@
 """SQL implementations of the hub's repositories (``gateway.hub.ports``)."""
+
 from __future__ import annotations
 
 import base64
@@ -85,7 +86,9 @@ class SqlMessages:
         result = SendResult(
             document_id=row.document_id,
             received_at=row.received_at,
-            deliveries=tuple(Delivery(r.recipient, r.message_id, DeliveryState(r.state)) for r in rows),
+            deliveries=tuple(
+                Delivery(r.recipient, r.message_id, DeliveryState(r.state)) for r in rows
+            ),
         )
         return StoredDocument(sha256=row.sha256, result=result)
 
@@ -230,8 +233,12 @@ class SqlEvents:
     def record(self, kind, at, agency, document_id="", message_id="", detail="") -> None:
         self._conn.execute(
             insert(events).values(
-                kind=kind, at=at, agency=agency, document_id=document_id,
-                message_id=message_id, detail=detail[:1000],
+                kind=kind,
+                at=at,
+                agency=agency,
+                document_id=document_id,
+                message_id=message_id,
+                detail=detail[:1000],
             )
         )
 

@@ -1,7 +1,8 @@
 """The hub's tables (SQLAlchemy 2 Core). Migrations in ``migrations/`` create them."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -41,12 +42,12 @@ class UTCDateTime(TypeDecorator):
 
     def process_bind_param(self, value, dialect):
         if value is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         return value
 
     def process_result_value(self, value, dialect):
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 
@@ -59,7 +60,7 @@ agencies = Table(
     Column("active", Boolean, nullable=False, default=True),
     Column("allow_digest", Boolean, nullable=False, default=False),
     Column("digest_secret", LargeBinary, nullable=True),
-    Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(timezone.utc)),
+    Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
 )
 
 documents = Table(

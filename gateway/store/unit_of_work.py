@@ -1,8 +1,10 @@
 """The unit of work: one database transaction that rolls back unless committed."""
+
 from __future__ import annotations
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import Unavailable
 from gateway.store.repositories import SqlAgencies, SqlEvents, SqlMessages, SqlNonces

@@ -1,4 +1,5 @@
 """The real gateway, started as a process on a loopback port, with registered agencies."""
+
 from __future__ import annotations
 
 import os
@@ -37,7 +38,12 @@ class RunningHub:
 def run_admin(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
-        env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -59,20 +65,39 @@ def start_hub(tmp: Path, db_url: str, **settings) -> RunningHub:
     }
     passwords = dict(PASSWORDS)
     for code, password in PASSWORDS.items():
-        assert run_admin(env, "agency", "add", code, "--name", f"Cơ quan {code}",
-                         "--password", password).returncode == 0
+        assert (
+            run_admin(
+                env, "agency", "add", code, "--name", f"Cơ quan {code}", "--password", password
+            ).returncode
+            == 0
+        )
     passwords[DIGEST_AGENCY] = "digest-secret"
-    added = run_admin(env, "agency", "add", DIGEST_AGENCY, "--name", "UBND tỉnh Cao Bằng",
-                      "--password-stdin", "--allow-digest", stdin="digest-secret\n")
+    added = run_admin(
+        env,
+        "agency",
+        "add",
+        DIGEST_AGENCY,
+        "--name",
+        "UBND tỉnh Cao Bằng",
+        "--password-stdin",
+        "--allow-digest",
+        stdin="digest-secret\n",
+    )
     assert added.returncode == 0, added.stderr
     for code in REAL_AGENCIES:
         passwords[code] = f"pw-{code}"
-        assert run_admin(env, "agency", "add", code, "--name", code,
-                         "--password", passwords[code]).returncode == 0
+        assert (
+            run_admin(
+                env, "agency", "add", code, "--name", code, "--password", passwords[code]
+            ).returncode
+            == 0
+        )
     log = tmp / f"gateway-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve"],
-        env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/soap"
     deadline = time.monotonic() + 30

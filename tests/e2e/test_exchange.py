@@ -1,4 +1,5 @@
 """End to end: the real gateway on a loopback port, called through the zeep connector."""
+
 import time
 import uuid
 
@@ -6,7 +7,7 @@ import pytest
 
 from client.connector import Connector
 from client.errors import HubFault
-from tests.builders import G12, H31, H49, document, sample, status
+from tests.builders import G12, H31, H49, document, sample
 
 
 def connect(hub, agency, **kwargs) -> Connector:
@@ -111,14 +112,21 @@ def test_real_messages_from_integrators_are_exchanged(hub):
     drain(vpcp), drain(nghe_an)
     data = sample("dc0bdef0-c7a3-4aaf-b717-777303442973.edxml")
     receipt = vpcp.send(data)
-    assert {d.recipient for d in receipt.deliveries} == {"000.00.00.H41", "000.00.00.H14", "000.00.00.G17"}
+    assert {d.recipient for d in receipt.deliveries} == {
+        "000.00.00.H41",
+        "000.00.00.H14",
+        "000.00.00.G17",
+    }
     [message] = nghe_an.fetch()
     assert message.content == data
     nghe_an.ack([message.message_id])
     nghe_an.send(sample("status_acceptance_03.edxml"))
     [reply] = vpcp.fetch()
     assert (reply.kind, reply.sender) == ("status", "000.00.00.H41")
-    assert connect(hub, "000.00.00.A80").send(sample("edoc_new.edxml")).deliveries[0].recipient == "28.22.H17"
+    assert (
+        connect(hub, "000.00.00.A80").send(sample("edoc_new.edxml")).deliveries[0].recipient
+        == "28.22.H17"
+    )
 
 
 def test_password_digest_works_for_an_agency_allowed_it(hub):

@@ -1,8 +1,9 @@
 """Every bad request gets its catalogue fault as a SOAP fault, and nothing is stored."""
+
 import base64
 import http.client
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,7 +38,9 @@ def security_header(agency, password, nonce=None, created=None):
 
 def post(hub, body: bytes, headers=None):
     return requests.post(
-        hub.url, data=body, timeout=30,
+        hub.url,
+        data=body,
+        timeout=30,
         headers={"Content-Type": "text/xml; charset=utf-8", **(headers or {})},
     )
 
@@ -70,7 +73,7 @@ def test_a_request_without_credentials_is_an_authentication_fault(hub):
 
 
 def test_a_replayed_nonce_is_refused(hub):
-    created = datetime.now(timezone.utc).isoformat()
+    created = datetime.now(UTC).isoformat()
     header = security_header(H31, hub.passwords[H31], nonce=uuid.uuid4().bytes, created=created)
     body = ENVELOPE.format(header=header, body="<lt:GetDocuments/>").encode()
     assert post(hub, body).status_code == 200
@@ -78,8 +81,9 @@ def test_a_replayed_nonce_is_refused(hub):
 
 
 def test_a_stale_created_time_is_refused(hub):
-    header = security_header(H31, hub.passwords[H31], nonce=uuid.uuid4().bytes,
-                             created="2020-01-01T00:00:00Z")
+    header = security_header(
+        H31, hub.passwords[H31], nonce=uuid.uuid4().bytes, created="2020-01-01T00:00:00Z"
+    )
     body = ENVELOPE.format(header=header, body="<lt:GetDocuments/>").encode()
     assert fault_code(post(hub, body)) == "Client.Authentication"
 
@@ -96,7 +100,10 @@ def test_unknown_recipient_and_sender_mismatch(hub):
     [
         (sample("edoc.edxml"), "Client.XMLSyntax"),
         (b"not xml at all", "Client.XMLSyntax"),
-        (b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>', "Client.DTDNotAllowed"),
+        (
+            b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>',
+            "Client.DTDNotAllowed",
+        ),
         (document(recipients=("lower.case",)), "Client.InvalidDocument"),
         (b"<edXML/>", "Client.InvalidDocument"),
     ],
@@ -110,7 +117,8 @@ def test_invalid_document_fault_carries_the_path(hub):
     header = security_header(G12, hub.passwords[G12])
     encoded = base64.b64encode(document(recipients=("x",))).decode()
     body = ENVELOPE.format(
-        header=header, body=f"<lt:SendDocument><lt:Document>{encoded}</lt:Document></lt:SendDocument>"
+        header=header,
+        body=f"<lt:SendDocument><lt:Document>{encoded}</lt:Document></lt:SendDocument>",
     ).encode()
     response = post(hub, body)
     assert fault_code(response) == "Client.InvalidDocument"
@@ -124,8 +132,11 @@ def test_invalid_document_fault_carries_the_path(hub):
         (b"", "Client.EmptyRequest"),
         (b"<soap", "Client.XMLSyntax"),
         (b"<!DOCTYPE x><x/>", "Client.DTDNotAllowed"),
-        (b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
-         "Client.DTDNotAllowed"),
+        (
+            b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaa">'
+            b'<!ENTITY b "&a;&a;&a;&a;">]><l>&b;</l>',
+            "Client.DTDNotAllowed",
+        ),
         (b"<a>" * 3000 + b"</a>" * 3000, "Client.XMLSyntax"),
         (b"<x/>", "Client.InvalidRequest"),
     ],
@@ -138,12 +149,14 @@ def test_hostile_soap_bodies_get_catalogue_faults(hub, body, code):
 def test_bad_base64_and_bad_max_count_are_invalid_requests(hub):
     header = security_header(G12, hub.passwords[G12])
     bad_base64 = ENVELOPE.format(
-        header=header, body="<lt:SendDocument><lt:Document>%%%not-base64</lt:Document></lt:SendDocument>"
+        header=header,
+        body="<lt:SendDocument><lt:Document>%%%not-base64</lt:Document></lt:SendDocument>",
     ).encode()
     assert fault_code(post(hub, bad_base64)) == "Client.InvalidRequest"
     for value in ("0", "-5", "abc", "1000"):
         body = ENVELOPE.format(
-            header=header, body=f"<lt:GetDocuments><lt:MaxCount>{value}</lt:MaxCount></lt:GetDocuments>"
+            header=header,
+            body=f"<lt:GetDocuments><lt:MaxCount>{value}</lt:MaxCount></lt:GetDocuments>",
         ).encode()
         assert fault_code(post(hub, body)) == "Client.InvalidRequest", value
 
@@ -177,9 +190,10 @@ def test_the_wsdl_is_the_published_contract(hub):
     contract = Path(__file__).parents[2] / "wsdl"
     served = requests.get(f"{hub.url}?wsdl", timeout=10).content
     assert hub.url.encode() in served
-    assert served.replace(hub.url.encode(), DEFAULT_ADDRESS.encode()) == (
-        contract / "lienthong.wsdl"
-    ).read_bytes()
+    assert (
+        served.replace(hub.url.encode(), DEFAULT_ADDRESS.encode())
+        == (contract / "lienthong.wsdl").read_bytes()
+    )
     xsd = requests.get(hub.url.replace("/soap", "/wsdl/edxml.xsd"), timeout=10)
     assert xsd.content == (contract / "edxml.xsd").read_bytes()
     # the Host header of a request does not change the published address

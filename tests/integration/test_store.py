@@ -1,11 +1,13 @@
 """The SQL store under the real hub, on SQLite and PostgreSQL."""
+
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import build_gateway
 from gateway.envelope import BusinessType, MessageKind
@@ -22,7 +24,7 @@ from tests.builders import G12, H31, H49, document, sample, status
 
 class Clock:
     def __init__(self):
-        self.now = datetime.now(timezone.utc)
+        self.now = datetime.now(UTC)
 
     def __call__(self):
         return self.now
@@ -31,8 +33,17 @@ class Clock:
 @pytest.fixture
 def gateway(database_url):
     gw = build_gateway(Settings(db_url=database_url))
-    for code in (G12, H31, H49, "000.00.00.G22", "000.00.00.H41", "000.00.00.H14",
-                 "000.00.00.G17", "000.00.00.A80", "28.22.H17"):
+    for code in (
+        G12,
+        H31,
+        H49,
+        "000.00.00.G22",
+        "000.00.00.H41",
+        "000.00.00.H14",
+        "000.00.00.G17",
+        "000.00.00.A80",
+        "28.22.H17",
+    ):
         gw.directory.add(code, f"Cơ quan {code}", f"pw-{code}")
     yield gw
     gw.engine.dispose()
@@ -71,7 +82,10 @@ def test_vietnamese_text_and_bytes_survive_exactly(gateway):
 def test_real_messages_are_accepted_when_their_agencies_are_registered(gateway):
     result = gateway.hub.send("000.00.00.G22", sample("dc0bdef0-c7a3-4aaf-b717-777303442973.edxml"))
     assert len(result.deliveries) == 3
-    assert gateway.hub.send("000.00.00.A80", sample("edoc_new.edxml")).deliveries[0].recipient == "28.22.H17"
+    assert (
+        gateway.hub.send("000.00.00.A80", sample("edoc_new.edxml")).deliveries[0].recipient
+        == "28.22.H17"
+    )
     gateway.hub.send("000.00.00.H41", sample("status_acceptance_03.edxml"))
     assert gateway.hub.fetch("000.00.00.G22", 10)[0].kind is MessageKind.STATUS
 
@@ -97,17 +111,23 @@ def test_leases_expire_and_acks_are_final(database_url):
 
 
 def test_a_failed_transaction_stores_nothing(gateway):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     broken = NewDocument(
-        sender=G12, document_id="X", idempotency_key="document:0:X",
-        kind=MessageKind.DOCUMENT, business_type=BusinessType.NEW, sha256="0" * 64,
-        content=b"<x/>", subject="", received_at=now,
+        sender=G12,
+        document_id="X",
+        idempotency_key="document:0:X",
+        kind=MessageKind.DOCUMENT,
+        business_type=BusinessType.NEW,
+        sha256="0" * 64,
+        content=b"<x/>",
+        subject="",
+        received_at=now,
         deliveries=(
             Delivery(H31, "m-1", DeliveryState.PENDING),
             Delivery("NOT.REGISTERED", "m-2", DeliveryState.PENDING),
         ),
     )
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         with SqlUnitOfWork(gateway.engine) as uow:
             uow.messages.add(broken)
             uow.commit()
@@ -158,7 +178,7 @@ def test_concurrent_identical_sends_store_one_document(gateway):
 
 
 def test_nonces_are_remembered_in_the_database(gateway):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     token = UsernameToken(H31, f"pw-{H31}", False, b"n-1", now, now.isoformat())
     assert gateway.hub.authenticate(token) == H31
     with pytest.raises(AuthenticationFailed):
@@ -170,7 +190,10 @@ def test_status_routing_queries(gateway):
     gateway.hub.send(H49, status(H49, G12, "G12,7", code="01"))
     gateway.hub.send(G12, status(G12, G12, "G12,7", code="13"))
     assert [m.kind for m in gateway.hub.fetch(G12, 10)] == [MessageKind.STATUS]
-    assert [m.kind for m in gateway.hub.fetch(H31, 10)] == [MessageKind.DOCUMENT, MessageKind.STATUS]
+    assert [m.kind for m in gateway.hub.fetch(H31, 10)] == [
+        MessageKind.DOCUMENT,
+        MessageKind.STATUS,
+    ]
 
 
 def test_an_unreachable_database_is_unavailable():

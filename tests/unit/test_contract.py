@@ -1,4 +1,5 @@
 """The files in wsdl/ are the contract the hub serves; they must not drift."""
+
 from pathlib import Path
 
 import zeep

@@ -77,7 +77,9 @@ def test_built_documents_round_trip_vietnamese_text():
 def test_built_status_messages_parse():
     message = parse(status(H31, G12, "X,1", code="05"))
     assert (message.kind, message.sender.code, message.status_code) == (
-        MessageKind.STATUS, H31, "05"
+        MessageKind.STATUS,
+        H31,
+        "05",
     )
     assert message.response_for.organ_code == G12
 
@@ -126,16 +128,15 @@ def test_another_root_element_is_refused():
 
 
 def test_an_unknown_business_type_is_refused():
-    data = document().replace(
-        b"<edXML:BussinessDocType>0<", b"<edXML:BussinessDocType>9<"
-    )
+    data = document().replace(b"<edXML:BussinessDocType>0<", b"<edXML:BussinessDocType>9<")
     with pytest.raises(InvalidDocument, match="BussinessDocType"):
         parse(data)
 
 
 def test_unknown_elements_are_tolerated():
     data = document().replace(
-        b"<edXML:Subject>", b"<edXML:Extension><edXML:Anything>x</edXML:Anything></edXML:Extension><edXML:Subject>"
+        b"<edXML:Subject>",
+        b"<edXML:Extension><edXML:Anything>x</edXML:Anything></edXML:Extension><edXML:Subject>",
     )
     assert parse(data).subject
 

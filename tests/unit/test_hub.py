@@ -1,5 +1,6 @@
 """The hub's use cases on the in-memory store."""
-from datetime import datetime, timedelta, timezone
+
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,7 +28,7 @@ PASSWORDS = {G12: "pw-g12", H31: "pw-h31", H49: "pw-h49"}
 
 class Clock:
     def __init__(self):
-        self.now = datetime(2026, 11, 25, 8, 0, tzinfo=timezone.utc)
+        self.now = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
     def __call__(self):
         return self.now

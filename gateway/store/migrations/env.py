@@ -1,4 +1,5 @@
 """Alembic environment: migrations run on the connection that ``migrate.upgrade`` passes."""
+
 from alembic import context
 
 from gateway.store.tables import metadata

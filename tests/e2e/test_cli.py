@@ -1,0 +1,79 @@
+"""The two command lines against a running hub: the operator's and the connector's."""
+
+import subprocess
+import sys
+import uuid
+
+from tests.builders import G12, H31, H49, document
+
+
+def lienthong(hub, agency, *args, password=None):
+    env = {**hub.env, "AGENCY_SECRET": password or hub.passwords[agency]}
+    return subprocess.run(
+        [sys.executable, "-m", "client.cli", "--url", hub.url, "--agency", agency,
+         "--password-env", "AGENCY_SECRET", *args],
+        env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+def test_send_fetch_and_ack_from_the_command_line(hub, tmp_path):
+    lienthong(hub, H31, "fetch", "--out", str(tmp_path / "drain"), "--ack")
+    path = tmp_path / "outgoing.edxml"
+    data = document(document_id=f"G12,{uuid.uuid4().hex}", recipients=(H31,))
+    path.write_bytes(data)
+    sent = lienthong(hub, G12, "send", str(path))
+    assert sent.returncode == 0, sent.stderr
+    [message_id] = [line.split()[1] for line in sent.stdout.splitlines() if H31 in line]
+
+    inbox = tmp_path / "inbox"
+    fetched = lienthong(hub, H31, "fetch", "--out", str(inbox))
+    assert fetched.returncode == 0, fetched.stderr
+    assert (inbox / f"{message_id}.edxml").read_bytes() == data
+
+    acked = lienthong(hub, H31, "ack", message_id, "not-mine")
+    assert acked.returncode == 1  # one id was unknown
+    assert "acknowledged 1" in acked.stdout
+    assert "unknown not-mine" in acked.stderr
+
+
+def test_fetch_with_ack_empties_the_inbox(hub, tmp_path):
+    lienthong(hub, H49, "fetch", "--out", str(tmp_path / "drain"), "--ack")
+    for n in range(3):
+        doc = document(document_id=f"G12,{uuid.uuid4().hex}", recipients=(H49,))
+        (tmp_path / f"d{n}.edxml").write_bytes(doc)
+    files = [str(tmp_path / f"d{n}.edxml") for n in range(3)]
+    assert lienthong(hub, G12, "send", *files).returncode == 0
+    inbox = tmp_path / "inbox"
+    assert lienthong(hub, H49, "fetch", "--out", str(inbox), "--ack").returncode == 0
+    assert len(list(inbox.glob("*.edxml"))) == 3
+    assert lienthong(hub, H49, "fetch", "--out", str(inbox)).stdout == ""
+
+
+def test_refusals_are_reported_with_their_fault_code(hub, tmp_path):
+    path = tmp_path / "bad.edxml"
+    path.write_bytes(b"<broken")
+    result = lienthong(hub, G12, "send", str(path))
+    assert result.returncode == 1
+    assert "Client.XMLSyntax" in result.stderr
+    denied = lienthong(hub, G12, "fetch", "--out", str(tmp_path), password="wrong")
+    assert denied.returncode == 1
+    assert "Client.Authentication" in denied.stderr
+
+
+def test_the_operator_lists_and_disables_agencies(hub):
+    listing = hub.admin("agency", "list")
+    assert listing.returncode == 0
+    assert "Cơ quan 000.00.00.G12" in listing.stdout
+    code = f"000.00.00.T{uuid.uuid4().int % 100:02}"
+    assert hub.admin("agency", "add", code, "--name", "Thử", "--password", "pw").returncode == 0
+    duplicate = hub.admin("agency", "add", code, "--name", "Thử", "--password", "pw")
+    assert duplicate.returncode == 1 and "already registered" in duplicate.stderr
+    assert hub.admin("agency", "disable", code).returncode == 0
+    assert any(
+        line.startswith(code) and " no " in line
+        for line in hub.admin("agency", "list").stdout.splitlines()
+    )
+    result = lienthong(hub, code, "fetch", "--out", "/tmp/none", password="pw")
+    assert "Client.Authentication" in result.stderr
+    bad = hub.admin("agency", "add", "not a code", "--name", "x", "--password", "pw")
+    assert bad.returncode == 1 and "not an agency code" in bad.stderr
