@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from spyne import Service, rpc
+import logging
+
+from spyne import Fault, Service, rpc
 
 from gateway.errors import GatewayError
 from gateway.hub.model import AckResult, InboxMessage, SendResult
 from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
+
+log = logging.getLogger("gateway.soap")
 
 
 class LienThongService(Service):
@@ -22,6 +26,11 @@ class LienThongService(Service):
             return super().call_wrapper(ctx, args)
         except GatewayError as error:
             raise to_fault(error) from error
+        except Fault:
+            raise
+        except Exception as error:
+            log.exception("%s failed", ctx.method_name)
+            raise to_fault(GatewayError()) from error
 
     @rpc(types.Content, _returns=types.SendResult)
     def SendDocument(ctx, Document):
