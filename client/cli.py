@@ -71,6 +71,25 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--interval", type=float, default=30, help="seconds between polls")
     receive.set_defaults(run=_receive)
 
+    status = commands.add_parser("status", help="show a document's delivery timeline")
+    status.add_argument("document_id", metavar="DOCUMENT_ID")
+    status.add_argument("--events", action="store_true", help="list every event, too")
+    status.set_defaults(run=_status)
+
+    status_send = commands.add_parser(
+        "status-send", help="send a status message (01-06, 15, 16; 13 takes a document back)"
+    )
+    status_send.add_argument("document_id", metavar="DOCUMENT_ID")
+    status_send.add_argument("code", choices=["01", "02", "03", "04", "05", "06", "13", "15", "16"])
+    status_send.add_argument("--description", default="")
+    status_send.add_argument("--staff", default="")
+    status_send.add_argument("--department", default="")
+    status_send.set_defaults(run=_status_send)
+
+    agencies = commands.add_parser("agencies", help="list the hub's agency directory")
+    agencies.add_argument("--parent", metavar="CODE", help="only the direct children of CODE")
+    agencies.set_defaults(run=_agencies)
+
     ack = commands.add_parser("ack", help="acknowledge messages by MessageId")
     ack.add_argument("message_ids", nargs="+", metavar="ID")
     ack.set_defaults(run=_ack)
@@ -116,6 +135,43 @@ def _receive(connector: Connector, args) -> None:
         connector.receive(save, poll_interval=args.interval)
     except KeyboardInterrupt:
         pass
+
+
+def _status(connector: Connector, args) -> None:
+    status = connector.status(args.document_id)
+    print(f"{status.document_id}  from {status.sender}  at {status.received_at.isoformat()}")
+    print(f"{'RECIPIENT':<20} {'TRANSPORT':<13} {'STATUS':<7} {'STATUS AT':<26} DESCRIPTION")
+    for row in status.recipients:
+        at = row.latest_status_at.isoformat() if row.latest_status_at else "-"
+        print(
+            f"{row.recipient:<20} {row.transport_state:<13} {row.latest_status_code or '-':<7} "
+            f"{at:<26} {row.latest_status_description}"
+        )
+        if args.events:
+            for event in row.events:
+                code = f" {event.status_code}" if event.status_code else ""
+                print(f"    {event.at.isoformat()}  {event.event}{code}  {event.description}")
+
+
+def _status_send(connector: Connector, args) -> None:
+    receipt = connector.send_status(
+        args.document_id,
+        args.code,
+        args.description,
+        staff=args.staff,
+        department=args.department,
+    )
+    for delivery in receipt.deliveries:
+        print(
+            f"status {args.code} to {delivery.recipient}  {delivery.message_id}  {delivery.state}"
+        )
+
+
+def _agencies(connector: Connector, args) -> None:
+    print(f"{'CODE':<20} {'PARENT':<20} {'ACTIVE':<7} NAME")
+    for agency in connector.agencies(args.parent):
+        active = "yes" if agency.active else "no"
+        print(f"{agency.code:<20} {agency.parent_code or '-':<20} {active:<7} {agency.name}")
 
 
 def _ack(connector: Connector, args) -> int:

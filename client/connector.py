@@ -18,6 +18,8 @@ from zeep.transports import Transport
 
 from client.errors import HubFault, HubUnreachable
 from client.wsse import FreshUsernameToken
+from gateway.envelope.build import build_status
+from gateway.envelope.model import Organ, ResponseFor
 
 log = logging.getLogger("client")
 
@@ -54,6 +56,41 @@ class Message:
 class AckOutcome:
     acknowledged: int
     unknown: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    at: datetime
+    event: str
+    status_code: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RecipientStatus:
+    recipient: str
+    message_id: str
+    transport_state: str
+    latest_status_code: str
+    latest_status_description: str
+    latest_status_at: datetime | None
+    events: tuple[TimelineEvent, ...]
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    document_id: str
+    sender: str
+    received_at: datetime
+    recipients: tuple[RecipientStatus, ...]
+
+
+@dataclass(frozen=True)
+class AgencyEntry:
+    code: str
+    name: str
+    parent_code: str
+    active: bool
 
 
 class Connector:
@@ -118,6 +155,57 @@ class Connector:
     def ack(self, message_ids: Iterable[str]) -> AckOutcome:
         result = self._call("AckDocument", MessageIds=list(message_ids))
         return AckOutcome(result.Acknowledged, tuple(result.Unknown or ()))
+
+    def status(self, document_id: str) -> SendStatus:
+        """The document's delivery timeline (all recipients for its sender, else own row)."""
+        result = self._call("GetSendStatus", DocumentId=document_id)
+        return SendStatus(
+            document_id=result.DocumentId,
+            sender=result.Sender,
+            received_at=result.ReceivedAt,
+            recipients=tuple(
+                RecipientStatus(
+                    recipient=row.Recipient,
+                    message_id=row.MessageId,
+                    transport_state=row.TransportState,
+                    latest_status_code=row.LatestStatusCode or "",
+                    latest_status_description=row.LatestStatusDescription or "",
+                    latest_status_at=row.LatestStatusAt,
+                    events=tuple(
+                        TimelineEvent(e.At, e.Event, e.StatusCode or "", e.Description or "")
+                        for e in row.Events or []
+                    ),
+                )
+                for row in result.Recipients or []
+            ),
+        )
+
+    def send_status(
+        self,
+        document_id: str,
+        code: str,
+        description: str = "",
+        *,
+        staff: str = "",
+        department: str = "",
+    ) -> Receipt:
+        """Send a status message about a document: 01-06, 15, 16 as its recipient, 13 as
+        its sender (take it back)."""
+        original_sender = self.agency if code == "13" else self.status(document_id).sender
+        message = build_status(
+            sender=Organ(self.agency),
+            response_for=ResponseFor(original_sender, document_id),
+            status_code=code,
+            description=description,
+            staff=staff,
+            department=department,
+        )
+        return self.send(message)
+
+    def agencies(self, parent_code: str | None = None) -> list[AgencyEntry]:
+        """The hub's agency directory, or the direct children of ``parent_code``."""
+        entries = self._call("GetAgencies", ParentCode=parent_code) or []
+        return [AgencyEntry(e.Code, e.Name, e.ParentCode or "", bool(e.Active)) for e in entries]
 
     def receive(
         self,

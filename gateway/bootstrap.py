@@ -47,7 +47,8 @@ def build_wsgi_app(settings: Settings, *, migrate: bool = True):
     from gateway.soap.application import GatewayWsgi
 
     configure_logging(settings)
-    return GatewayWsgi(build_gateway(settings, migrate=migrate).hub, settings)
+    gateway = build_gateway(settings, migrate=migrate)
+    return GatewayWsgi(gateway.hub, gateway.directory, settings)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -61,7 +61,19 @@ def _parser() -> argparse.ArgumentParser:
         help="also accept WS-Security PasswordDigest (the secret is kept encrypted, hub key)",
     )
     add.set_defaults(run=_agency_add)
+    password = agency_commands.add_parser("set-password", help="set an agency's password")
+    password.add_argument("code")
+    new_secret = password.add_mutually_exclusive_group(required=True)
+    new_secret.add_argument("--password")
+    new_secret.add_argument("--password-stdin", action="store_true")
+    password.set_defaults(run=_agency_set_password)
+    importing = agency_commands.add_parser(
+        "import", help="add or rename agencies from a UTF-8 CSV file with columns code,name"
+    )
+    importing.add_argument("file", type=Path)
+    importing.set_defaults(run=_agency_import)
     listing = agency_commands.add_parser("list", help="list registered agencies")
+    listing.add_argument("--parent", metavar="CODE", help="only the direct children of CODE")
     listing.set_defaults(run=_agency_list)
     for name, active in (("disable", False), ("enable", True)):
         toggle = agency_commands.add_parser(name, help=f"{name} an agency")
@@ -89,7 +101,7 @@ def _serve(args, settings: Settings) -> None:
 def _agency_add(args, settings: Settings) -> None:
     from gateway.hub.directory import DirectoryError
 
-    password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else args.password
+    password = _read_password(args)
     try:
         agency = _directory(settings).add(
             args.code, args.name, password, allow_digest=args.allow_digest
@@ -100,13 +112,51 @@ def _agency_add(args, settings: Settings) -> None:
 
 
 def _agency_list(args, settings: Settings) -> None:
-    agencies = _directory(settings).list()
-    print(f"{'CODE':<20} {'ACTIVE':<7} {'DIGEST':<7} NAME")
+    agencies = _directory(settings).list(args.parent)
+    print(f"{'CODE':<20} {'PARENT':<20} {'ACTIVE':<7} {'LOGIN':<7} NAME")
     for agency in agencies:
+        login = "digest" if agency.allow_digest else ("yes" if agency.password_hash else "no")
         print(
-            f"{agency.code:<20} {'yes' if agency.active else 'no':<7} "
-            f"{'yes' if agency.allow_digest else 'no':<7} {agency.name}"
+            f"{agency.code:<20} {agency.parent_code or '-':<20} "
+            f"{'yes' if agency.active else 'no':<7} {login:<7} {agency.name}"
         )
+
+
+def _agency_set_password(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    password = _read_password(args)
+    try:
+        _directory(settings).set_password(args.code, password)
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"password set for {args.code}")
+
+
+def _agency_import(args, settings: Settings) -> None:
+    import csv
+
+    from tqdm import tqdm
+
+    from gateway.hub.directory import DirectoryError, check_import
+
+    def rows(source):
+        reader = csv.DictReader(source)
+        if not reader.fieldnames or not {"code", "name"} <= set(reader.fieldnames):
+            raise _UserError("the CSV file needs a header row with at least code,name")
+        return ((row["code"] or "", row["name"] or "") for row in reader)
+
+    try:
+        with args.file.open(encoding="utf-8-sig", newline="") as source:
+            total = check_import(rows(source))
+            source.seek(0)
+            with tqdm(total=total, unit=" agencies", file=sys.stderr) as bar:
+                count = _directory(settings).import_names(rows(source), progress=bar.update)
+    except DirectoryError as exc:
+        raise _UserError(f"{args.file}: {exc}") from exc
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise _UserError(f"{args.file}: {exc}") from exc
+    print(f"imported {count} agencies")
 
 
 def _agency_toggle(args, settings: Settings) -> None:
@@ -137,6 +187,10 @@ def _export_wsdl(args, settings: Settings) -> None:
 
     for path in export_contract(args.folder):
         print(f"wrote {path}")
+
+
+def _read_password(args) -> str:
+    return sys.stdin.readline().rstrip("\r\n") if args.password_stdin else args.password
 
 
 def _directory(settings: Settings):

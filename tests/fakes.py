@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from gateway.envelope import BusinessType, MessageKind
+from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Agency,
     DeliveryState,
+    EventRecord,
     InboxMessage,
     NewDocument,
+    OriginalDelivery,
+    OriginalDocument,
     SendResult,
     StoredDocument,
 )
@@ -24,6 +27,7 @@ class _Row:
     message_id: str
     state: DeliveryState
     visible_at: datetime
+    lease_count: int = 0
 
 
 @dataclass
@@ -81,8 +85,22 @@ class _Agencies:
     def update(self, agency):
         self._db.agencies[agency.code] = agency
 
-    def list(self):
-        return list(self._db.agencies.values())
+    def list(self, parent_code=None):
+        return [
+            agency
+            for agency in self._db.agencies.values()
+            if parent_code is None or agency.parent_code == parent_code
+        ]
+
+    def upsert_names(self, batch):
+        for agency in batch:
+            known = self._db.agencies.get(agency.code)
+            self._db.agencies[agency.code] = (
+                replace(known, name=agency.name, parent_code=agency.parent_code)
+                if known
+                else agency
+            )
+        return len(batch)
 
 
 class _Nonces:
@@ -125,12 +143,13 @@ class _Messages:
             row
             for row in self._db.rows
             if row.recipient == recipient
-            and row.state is not DeliveryState.ACKNOWLEDGED
+            and row.state in (DeliveryState.PENDING, DeliveryState.LEASED)
             and row.visible_at <= now
         ][:limit]
         for row in visible:
             row.state = DeliveryState.LEASED
             row.visible_at = lease_until
+            row.lease_count += 1
         return [
             InboxMessage(
                 row.message_id,
@@ -146,31 +165,70 @@ class _Messages:
     def acknowledge(self, recipient, message_ids, now):
         found = set()
         for row in self._db.rows:
-            if row.recipient == recipient and row.message_id in message_ids:
+            if (
+                row.recipient == recipient
+                and row.message_id in message_ids
+                and row.state is not DeliveryState.WITHDRAWN
+            ):
                 row.state = DeliveryState.ACKNOWLEDGED
                 found.add(row.message_id)
         return found
 
-    def sender_of_received(self, recipient, document_id):
-        for row in self._db.rows:
-            if (
+    def sent_original(self, sender, document_id):
+        return self._original(
+            lambda row: (
+                row.document.sender == sender
+                and row.document.document_id == document_id
+                and row.document.kind is MessageKind.DOCUMENT
+            ),
+            keep=lambda row: True,
+        )
+
+    def received_original(self, recipient, document_id):
+        return self._original(
+            lambda row: (
                 row.recipient == recipient
                 and row.document.document_id == document_id
                 and row.document.kind is MessageKind.DOCUMENT
-            ):
-                return row.document.sender
-        return None
+            ),
+            keep=lambda row: row.recipient == recipient,
+        )
 
-    def recipients_of_sent(self, sender, document_id):
-        return sorted(
-            {
-                row.recipient
+    def withdraw(self, message_ids, now):
+        withdrawn = set()
+        for row in self._db.rows:
+            if row.message_id in message_ids and row.state is DeliveryState.PENDING:
+                if row.lease_count == 0:
+                    row.state = DeliveryState.WITHDRAWN
+                    withdrawn.add(row.message_id)
+        return withdrawn
+
+    def events_for(self, message_ids):
+        return [
+            EventRecord(event[4], event[1], event[0], event[6], event[5])
+            for event in self._db.events
+            if event[4] in message_ids
+        ]
+
+    def _original(self, matches, keep):
+        found = sorted(
+            (row for row in self._db.rows if matches(row)),
+            key=lambda row: int(row.document.business_type),
+        )
+        if not found:
+            return None
+        document = found[0].document
+        pk = self._db.documents.index(document) + 1
+        return OriginalDocument(
+            pk=pk,
+            sender=document.sender,
+            document_id=document.document_id,
+            received_at=document.received_at,
+            deliveries=tuple(
+                OriginalDelivery(row.recipient, row.message_id, row.state, row.lease_count > 0)
                 for row in self._db.rows
-                if row.document.sender == sender
-                and row.document.document_id == document_id
-                and row.document.kind is MessageKind.DOCUMENT
-                and row.document.business_type is BusinessType.NEW
-            }
+                if row.document is document and keep(row)
+            ),
         )
 
     def _row(self, message_id):
@@ -181,5 +239,5 @@ class _Events:
     def __init__(self, db):
         self._db = db
 
-    def record(self, kind, at, agency, document_id="", message_id="", detail=""):
-        self._db.events.append((kind, at, agency, document_id, message_id, detail))
+    def record(self, kind, at, agency, document_id="", message_id="", detail="", status_code=""):
+        self._db.events.append((kind, at, agency, document_id, message_id, detail, status_code))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from gateway.envelope.model import is_agency_code
@@ -11,9 +11,25 @@ from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password
 from gateway.security.secretbox import SecretBox
 
+IMPORT_BATCH = 1000
+
 
 class DirectoryError(ValueError):
     """An administrative request that cannot be carried out (shown to the operator)."""
+
+
+def parent_of(code: str) -> str | None:
+    """The code of the unit above ``code``: its lowest non-zero group zeroed.
+
+    The last group is the level-1 unit; the groups to its left are levels 2, 3 and 4
+    below it, the leftmost being the lowest. A level-1 unit has no parent.
+    """
+    groups = code.split(".")
+    for index, group in enumerate(groups[:-1]):
+        if group.strip("0"):
+            groups[index] = "0" * len(group)
+            return ".".join(groups)
+    return None
 
 
 class Directory:
@@ -42,6 +58,7 @@ class Directory:
             password_hash=hash_password(password),
             allow_digest=allow_digest,
             digest_secret=secret,
+            parent_code=parent_of(code),
         )
         with self._uow() as uow:
             if uow.agencies.get(code) is not None:
@@ -58,6 +75,73 @@ class Directory:
             uow.agencies.update(replace(agency, active=active))
             uow.commit()
 
-    def list(self) -> list[Agency]:
+    def set_password(self, code: str, password: str) -> None:
+        if not password:
+            raise DirectoryError("An agency needs a password.")
         with self._uow() as uow:
-            return sorted(uow.agencies.list(), key=lambda agency: agency.code)
+            agency = uow.agencies.get(code)
+            if agency is None:
+                raise DirectoryError(f"No agency {code} is registered.")
+            secret = self._secret_box.encrypt(password) if agency.allow_digest else None
+            if agency.allow_digest and self._secret_box is None:
+                raise DirectoryError("This agency allows PasswordDigest: set LIENTHONG_HUB_KEY.")
+            uow.agencies.update(
+                replace(agency, password_hash=hash_password(password), digest_secret=secret)
+            )
+            uow.commit()
+
+    def list(self, parent_code: str | None = None) -> list[Agency]:
+        """Every agency, or the direct children of ``parent_code``, by code."""
+        with self._uow() as uow:
+            return sorted(uow.agencies.list(parent_code), key=lambda agency: agency.code)
+
+    def import_names(
+        self, rows: Iterable[tuple[str, str]], progress: Callable[[int], None] = lambda n: None
+    ) -> int:
+        """Add or rename agencies from (code, name) rows, in batches; others are untouched.
+
+        New agencies get no password: they appear in the directory, and can receive
+        documents, but cannot sign in until ``set_password``. Idempotent.
+        """
+        total = 0
+        for batch in _batches(rows, IMPORT_BATCH):
+            agencies = []
+            for line, (code, name) in batch:
+                code, name = _checked_row(line, code, name)
+                agencies.append(Agency(code, name, "", parent_code=parent_of(code)))
+            agencies = list({agency.code: agency for agency in agencies}.values())
+            with self._uow() as uow:
+                uow.agencies.upsert_names(agencies)
+                uow.commit()
+            total += len(agencies)
+            progress(len(agencies))
+        return total
+
+
+def check_import(rows: Iterable[tuple[str, str]]) -> int:
+    """Check every (code, name) row before anything is written; return how many."""
+    count = 0
+    for line, (code, name) in enumerate(rows, start=2):
+        _checked_row(line, code, name)
+        count += 1
+    return count
+
+
+def _checked_row(line: int, code: str, name: str) -> tuple[str, str]:
+    code, name = code.strip(), name.strip()
+    if not is_agency_code(code):
+        raise DirectoryError(f"line {line}: {code!r} is not an agency code.")
+    if not name:
+        raise DirectoryError(f"line {line}: agency {code} has no name.")
+    return code, name
+
+
+def _batches(rows: Iterable[tuple[str, str]], size: int):
+    batch = []
+    for line, row in enumerate(rows, start=2):
+        batch.append((line, row))
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -6,10 +6,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from gateway.envelope import parse_message
-from gateway.errors import AuthenticationFailed, InvalidRequest, TooLarge
-from gateway.hub import sending
+from gateway.errors import AuthenticationFailed, InvalidRequest, TooLarge, UnknownDocument
+from gateway.hub import sending, timeline
 from gateway.hub.authentication import check_token
-from gateway.hub.model import AckResult, InboxMessage, SendResult
+from gateway.hub.model import AckResult, InboxMessage, SendResult, SendStatus
 from gateway.hub.ports import DuplicateKey, UnitOfWork
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken
@@ -73,26 +73,50 @@ class Hub:
             return result
 
     def _store(self, agency, message, content, sha256, key) -> SendResult:
+        now = self._clock()
         with self._uow() as uow:
-            recipients = sending.route(uow, agency, message, self._settings.max_recipients)
+            routing = sending.route(uow, agency, message, self._settings.max_recipients)
             previous = sending.previous_result(uow, agency, key, sha256)
             if previous is not None:
                 return previous
+            withdrawn = uow.messages.withdraw(sending.withdrawable(routing), now)
+            withdrawn_recipients = (
+                {d.recipient for d in routing.original.deliveries if d.message_id in withdrawn}
+                if withdrawn
+                else set()
+            )
             document = sending.new_document(
-                message, content, sha256, key, recipients, self._clock()
+                message, content, sha256, key, routing, withdrawn_recipients, now
             )
             uow.messages.add(document)
-            for delivery in document.deliveries:
-                uow.events.record(
-                    "received",
-                    document.received_at,
-                    agency,
-                    document_id=document.document_id,
-                    message_id=delivery.message_id,
-                    detail=f"to {delivery.recipient}",
-                )
+            self._record_send(uow, agency, message, document, routing, withdrawn)
             uow.commit()
         return SendResult(document.document_id, document.received_at, document.deliveries)
+
+    @staticmethod
+    def _record_send(uow, agency, message, document, routing, withdrawn: set[str]) -> None:
+        """Events for the new deliveries, and on the timeline of the document it concerns."""
+        at = document.received_at
+        for delivery in document.deliveries:
+            uow.events.record(
+                "received", at, agency, document_id=document.document_id,
+                message_id=delivery.message_id, detail=f"to {delivery.recipient}",
+            )  # fmt: skip
+        event = sending.related_event(message)
+        if routing.original is None or event is None:
+            return
+        for original in routing.original.deliveries:
+            if original.message_id in withdrawn:
+                kind = "withdrawn"
+            elif original.recipient in routing.recipients or event == "status":
+                kind = event
+            else:
+                continue
+            uow.events.record(
+                kind, at, agency, document_id=routing.original.document_id,
+                message_id=original.message_id, status_code=message.status_code,
+                detail=message.status_description or message.subject,
+            )  # fmt: skip
 
     def fetch(self, agency: str, max_count: int | None) -> list[InboxMessage]:
         """Lease the agency's oldest pending messages for the configured lease time."""
@@ -113,6 +137,19 @@ class Hub:
                 )
             uow.commit()
         return messages
+
+    def send_status(self, agency: str, document_id: str) -> SendStatus:
+        """The delivery timeline of a document: every recipient's for its sender, else own."""
+        with self._uow() as uow:
+            document = uow.messages.sent_original(agency, document_id)
+            if document is None:
+                document = uow.messages.received_original(agency, document_id)
+            if document is None:
+                raise UnknownDocument(
+                    f"This agency neither sent nor received a document {document_id!r}."
+                )
+            events = uow.messages.events_for([d.message_id for d in document.deliveries])
+        return timeline.assemble(document, events)
 
     def acknowledge(self, agency: str, message_ids: Sequence[str]) -> AckResult:
         """Mark the agency's messages done; ids that are not its own are Unknown."""

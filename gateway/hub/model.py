@@ -15,6 +15,8 @@ class DeliveryState(enum.StrEnum):
     LEASED = "leased"
     """Fetched; hidden from other fetches until acknowledged or the lease ends."""
     ACKNOWLEDGED = "acknowledged"
+    WITHDRAWN = "withdrawn"
+    """Taken back by its sender before the recipient ever downloaded it."""
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class Agency:
     allow_digest: bool = False
     digest_secret: bytes | None = None
     """The password encrypted under the hub key, kept only when PasswordDigest is allowed."""
+    parent_code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,63 @@ class NewDocument:
     subject: str
     received_at: datetime
     deliveries: tuple[Delivery, ...]
+    related_pk: int | None = None
+    """The earlier document a revoke, update, replacement or status message concerns."""
+    status_code: str = ""
+
+
+@dataclass(frozen=True)
+class OriginalDelivery:
+    recipient: str
+    message_id: str
+    state: DeliveryState
+    downloaded: bool
+
+
+@dataclass(frozen=True)
+class OriginalDocument:
+    """An earlier document that a later message refers to, with (some of) its deliveries."""
+
+    pk: int
+    sender: str
+    document_id: str
+    received_at: datetime
+    deliveries: tuple[OriginalDelivery, ...]
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    message_id: str
+    at: datetime
+    kind: str
+    status_code: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    event: str
+    """received, leased, acknowledged, withdrawn, status, revoked, updated, replaced, take-back"""
+    status_code: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class RecipientTimeline:
+    recipient: str
+    message_id: str
+    transport_state: DeliveryState
+    latest_status: TimelineEntry | None
+    entries: tuple[TimelineEntry, ...]
+
+
+@dataclass(frozen=True)
+class SendStatus:
+    document_id: str
+    sender: str
+    received_at: datetime
+    recipients: tuple[RecipientTimeline, ...]
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from gateway.hub.model import Agency, InboxMessage, NewDocument, StoredDocument
+from gateway.hub.model import (
+    Agency,
+    EventRecord,
+    InboxMessage,
+    NewDocument,
+    OriginalDocument,
+    StoredDocument,
+)
 
 
 class DuplicateKey(Exception):
@@ -20,7 +27,11 @@ class AgencyRepository(Protocol):
 
     def update(self, agency: Agency) -> None: ...
 
-    def list(self) -> Sequence[Agency]: ...
+    def list(self, parent_code: str | None = None) -> Sequence[Agency]:
+        """Every agency, or the direct children of ``parent_code``."""
+
+    def upsert_names(self, agencies: Sequence[Agency]) -> int:
+        """Add new agencies; for known ones update name and parent only. Returns how many."""
 
 
 class NonceRepository(Protocol):
@@ -34,11 +45,17 @@ class MessageRepository(Protocol):
     def add(self, document: NewDocument) -> None:
         """Store a document and its deliveries; DuplicateKey if its key is taken."""
 
-    def sender_of_received(self, recipient: str, document_id: str) -> str | None:
-        """Who sent ``recipient`` the document ``document_id``, if anyone did."""
+    def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
+        """The document ``document_id`` that ``sender`` sent, with all its deliveries."""
 
-    def recipients_of_sent(self, sender: str, document_id: str) -> Sequence[str]:
-        """To whom ``sender`` sent the document ``document_id``."""
+    def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
+        """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
+
+    def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
+        """Withdraw those deliveries never downloaded; return the ids withdrawn."""
+
+    def events_for(self, message_ids: Sequence[str]) -> Sequence[EventRecord]:
+        """The events of these deliveries, oldest first."""
 
     def lease(
         self, recipient: str, now: datetime, lease_until: datetime, limit: int
@@ -58,6 +75,7 @@ class EventLog(Protocol):
         document_id: str = "",
         message_id: str = "",
         detail: str = "",
+        status_code: str = "",
     ) -> None: ...
 
 

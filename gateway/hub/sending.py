@@ -1,12 +1,13 @@
-"""Accepting a message: check it, route it, store it once with one delivery per recipient."""
+"""Accepting a message: check it, route it, relate it to earlier documents, store it once."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
-from gateway.envelope import EdxmlMessage, MessageKind
+from gateway.envelope import BusinessType, EdxmlMessage, MessageKind
 from gateway.errors import (
     Duplicate,
     InvalidDocument,
@@ -14,11 +15,35 @@ from gateway.errors import (
     UnknownDocument,
     UnknownRecipient,
 )
-from gateway.hub.model import Delivery, DeliveryState, NewDocument, SendResult
+from gateway.hub.model import (
+    Delivery,
+    DeliveryState,
+    NewDocument,
+    OriginalDocument,
+    SendResult,
+)
 from gateway.hub.ports import UnitOfWork
 
-STATUS_TAKE_BACK = "13"
+TAKE_BACK = "13"
 """The one status code that travels from the original sender to the recipients."""
+STATUS_CODES = ("01", "02", "03", "04", "05", "06", TAKE_BACK, "15", "16")
+
+RELATED_EVENT = {
+    BusinessType.REVOKE: "revoked",
+    BusinessType.UPDATE: "updated",
+    BusinessType.REPLACE: "replaced",
+}
+"""The event a later document leaves on the timeline of the document it concerns."""
+
+
+@dataclass(frozen=True)
+class Routing:
+    """Where a message goes, and what earlier document it concerns."""
+
+    recipients: tuple[str, ...]
+    original: OriginalDocument | None = None
+    withdraws: bool = False
+    """Whether deliveries of the original that were never downloaded are withdrawn."""
 
 
 def idempotency_key(message: EdxmlMessage, sha256: str) -> str:
@@ -49,25 +74,44 @@ def previous_result(uow: UnitOfWork, sender: str, key: str, sha256: str) -> Send
     return stored.result
 
 
-def route(uow: UnitOfWork, agency: str, message: EdxmlMessage, max_recipients: int) -> list[str]:
-    """The codes of the agencies that receive ``message`` from ``agency``."""
+def route(uow: UnitOfWork, agency: str, message: EdxmlMessage, max_recipients: int) -> Routing:
+    """Decide the recipients of ``message`` from ``agency``, or refuse it."""
     if message.sender.code != agency:
         raise SenderMismatch(
             f"The document's From/OrganId {message.sender.code!r} is not the "
             f"authenticated agency {agency!r}."
         )
     if message.kind is MessageKind.STATUS:
-        recipients = _status_recipients(uow, agency, message)
+        routing = _route_status(uow, agency, message)
+    elif message.business_type is BusinessType.NEW:
+        routing = Routing(message.recipient_codes)
     else:
-        recipients = list(message.recipient_codes)
-    if len(recipients) > max_recipients:
+        routing = Routing(
+            message.recipient_codes,
+            original=_original_of(uow, agency, message),
+            withdraws=message.business_type is BusinessType.REVOKE,
+        )
+    if len(routing.recipients) > max_recipients:
         raise InvalidDocument(f"A document may have at most {max_recipients} recipients.")
-    unknown = [code for code in recipients if not _is_active(uow, code)]
+    unknown = [code for code in routing.recipients if not _is_active(uow, code)]
     if unknown:
         raise UnknownRecipient(
             "Not registered, active agencies: " + ", ".join(sorted(unknown)) + "."
         )
-    return recipients
+    return routing
+
+
+def withdrawable(routing: Routing) -> list[str]:
+    """Message ids of the original's deliveries to withdraw: to recipients, not downloaded."""
+    if not (routing.withdraws and routing.original):
+        return []
+    return [
+        d.message_id
+        for d in routing.original.deliveries
+        if d.recipient in routing.recipients
+        and d.state is DeliveryState.PENDING
+        and not d.downloaded
+    ]
 
 
 def new_document(
@@ -75,12 +119,20 @@ def new_document(
     content: bytes,
     sha256: str,
     key: str,
-    recipients: list[str],
+    routing: Routing,
+    withdrawn_recipients: set[str],
     received_at: datetime,
 ) -> NewDocument:
+    """The document to store; recipients whose original was withdrawn never see it either."""
     deliveries = tuple(
-        Delivery(recipient=code, message_id=str(uuid.uuid4()), state=DeliveryState.PENDING)
-        for code in recipients
+        Delivery(
+            recipient=code,
+            message_id=str(uuid.uuid4()),
+            state=DeliveryState.WITHDRAWN
+            if code in withdrawn_recipients
+            else DeliveryState.PENDING,
+        )
+        for code in routing.recipients
     )
     return NewDocument(
         sender=message.sender.code,
@@ -93,19 +145,57 @@ def new_document(
         subject=message.subject or message.status_description,
         received_at=received_at,
         deliveries=deliveries,
+        related_pk=routing.original.pk if routing.original else None,
+        status_code=message.status_code,
     )
 
 
-def _status_recipients(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> list[str]:
-    if message.status_code == STATUS_TAKE_BACK:
-        recipients = list(uow.messages.recipients_of_sent(agency, message.document_id))
-        if not recipients:
-            raise UnknownDocument(f"This agency sent no document {message.document_id!r}.")
-        return recipients
-    sender = uow.messages.sender_of_received(agency, message.document_id)
-    if sender is None:
+def related_event(message: EdxmlMessage) -> str | None:
+    """The event this message leaves on its original's timeline, if any."""
+    if message.kind is MessageKind.STATUS:
+        return "take-back" if message.status_code == TAKE_BACK else "status"
+    return RELATED_EVENT.get(message.business_type)
+
+
+def _route_status(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> Routing:
+    if message.status_code not in STATUS_CODES:
+        raise InvalidDocument(
+            f"StatusCode must be one of {', '.join(STATUS_CODES)}, not {message.status_code!r}."
+        )
+    if message.status_code == TAKE_BACK:
+        original = uow.messages.sent_original(agency, message.document_id)
+        if original is None:
+            raise UnknownDocument(
+                f"This agency sent no document {message.document_id!r} to take back."
+            )
+        recipients = tuple(dict.fromkeys(d.recipient for d in original.deliveries))
+        return Routing(recipients, original=original, withdraws=True)
+    original = uow.messages.received_original(agency, message.document_id)
+    if original is None:
         raise UnknownDocument(f"This agency received no document {message.document_id!r}.")
-    return [sender]
+    return Routing((original.sender,), original=original)
+
+
+def _original_of(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> OriginalDocument:
+    """The document a revoke, update or replacement concerns; only its sender may send one.
+
+    It is named by Bussiness/DocumentId, by ReplacementInfo/DocumentId, or (as real
+    revocations do) by the header's own DocumentId: the first that this agency sent.
+    """
+    candidates = [
+        message.business_document_id,
+        *message.replaced_document_ids,
+        message.document_id,
+    ]
+    for document_id in filter(None, candidates):
+        original = uow.messages.sent_original(agency, document_id)
+        if original is not None:
+            return original
+    raise UnknownDocument(
+        "This agency sent no document with the DocumentId this "
+        f"{message.business_type.name.lower()} names; only its sender may revoke, "
+        "update or replace a document."
+    )
 
 
 def _is_active(uow: UnitOfWork, code: str) -> bool:

@@ -14,6 +14,7 @@ from spyne.server.wsgi import WsgiApplication
 
 from gateway import ns
 from gateway.errors import EmptyRequest, GatewayError, TooLarge
+from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from gateway.soap.faults import log_fault, normalize, to_fault
@@ -35,7 +36,7 @@ _PLAIN = ElementMaker()
 class GatewayApplication(Application):
     """A spyne Application that carries the hub its service methods call."""
 
-    def __init__(self, hub: Hub | None, settings: Settings):
+    def __init__(self, hub: Hub | None, directory: Directory | None, settings: Settings):
         super().__init__(
             [LienThongService],
             tns=ns.GATEWAY,
@@ -49,6 +50,7 @@ class GatewayApplication(Application):
             out_protocol=Soap11(),
         )
         self.hub = hub
+        self.directory = directory
 
 
 class GatewaySoapServer(WsgiApplication):
@@ -64,14 +66,17 @@ class GatewaySoapServer(WsgiApplication):
         return super().handle_error(p_ctx, others, error, start_response)
 
 
-def interface_document(settings: Settings, hub: Hub | None = None) -> bytes:
+def interface_document(settings: Settings) -> bytes:
     """The WSDL as the hub serves it at ``settings.public_url``."""
-    return build_soap_server(settings, hub)._wsdl
+    return build_soap_server(settings, None, None)._wsdl
 
 
-def build_soap_server(settings: Settings, hub: Hub | None) -> GatewaySoapServer:
+def build_soap_server(
+    settings: Settings, hub: Hub | None, directory: Directory | None
+) -> GatewaySoapServer:
     server = GatewaySoapServer(
-        GatewayApplication(hub, settings), max_content_length=settings.max_request_bytes
+        GatewayApplication(hub, directory, settings),
+        max_content_length=settings.max_request_bytes,
     )
     # Pin the published address; spyne would otherwise take the first caller's Host.
     server.doc.wsdl11.build_interface_document(settings.public_url)
@@ -101,8 +106,8 @@ def _canonical(wsdl: bytes) -> bytes:
 class GatewayWsgi:
     """Routes /soap to spyne, /wsdl/NAME to the contract files; refuses oversized bodies."""
 
-    def __init__(self, hub: Hub, settings: Settings):
-        self._soap = build_soap_server(settings, hub)
+    def __init__(self, hub: Hub, directory: Directory, settings: Settings):
+        self._soap = build_soap_server(settings, hub, directory)
         self._max_request_bytes = settings.max_request_bytes
 
     def __call__(self, environ, start_response):

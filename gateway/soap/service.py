@@ -7,7 +7,13 @@ import logging
 from spyne import Fault, Service, rpc
 
 from gateway.errors import GatewayError
-from gateway.hub.model import AckResult, InboxMessage, SendResult
+from gateway.hub.model import (
+    AckResult,
+    InboxMessage,
+    RecipientTimeline,
+    SendResult,
+    SendStatus,
+)
 from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
@@ -62,6 +68,31 @@ class LienThongService(Service):
         result: AckResult = ctx.app.hub.acknowledge(ctx.udc, MessageIds or [])
         return types.AckResult(Acknowledged=result.acknowledged, Unknown=list(result.unknown))
 
+    @rpc(types.DocumentId, _returns=types.SendStatus)
+    def GetSendStatus(ctx, DocumentId):
+        """The delivery timeline of a document: per recipient, its transport state, latest
+        business status and every event. The sender sees every recipient; a recipient
+        sees only its own row.
+        """
+        return _send_status(ctx.app.hub.send_status(ctx.udc, DocumentId))
+
+    @rpc(
+        types.ParentCode,
+        _returns=types.AgencyInfo.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
+        _out_variable_name="Agency",
+    )
+    def GetAgencies(ctx, ParentCode):
+        """The agency directory: every agency, or the direct children of ParentCode."""
+        return [
+            types.AgencyInfo(
+                Code=agency.code,
+                Name=agency.name,
+                ParentCode=agency.parent_code,
+                Active=agency.active,
+            )
+            for agency in ctx.app.directory.list(ParentCode or None)
+        ]
+
 
 def _header_element(header_children):
     """spyne hands over the SOAP Header's children; the wsse reader wants the Header."""
@@ -89,4 +120,34 @@ def _received(message: InboxMessage) -> types.ReceivedDocument:
         Kind=message.kind.value,
         ReceivedAt=message.received_at,
         Document=[message.content],
+    )
+
+
+def _send_status(status: SendStatus) -> types.SendStatus:
+    return types.SendStatus(
+        DocumentId=status.document_id,
+        Sender=status.sender,
+        ReceivedAt=status.received_at,
+        Recipients=[_recipient_status(row) for row in status.recipients],
+    )
+
+
+def _recipient_status(row: RecipientTimeline) -> types.RecipientStatus:
+    latest = row.latest_status
+    return types.RecipientStatus(
+        Recipient=row.recipient,
+        MessageId=row.message_id,
+        TransportState=row.transport_state.value,
+        LatestStatusCode=latest.status_code if latest else None,
+        LatestStatusDescription=latest.description if latest else None,
+        LatestStatusAt=latest.at if latest else None,
+        Events=[
+            types.TimelineEvent(
+                At=entry.at,
+                Event=entry.event,
+                StatusCode=entry.status_code or None,
+                Description=entry.description or None,
+            )
+            for entry in row.entries
+        ],
     )

@@ -1,6 +1,6 @@
 """The wire types of the contract. Lists are repeated elements, never wrapped arrays."""
 
-from spyne import ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
+from spyne import Boolean, ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
 
 from gateway import ns
 
@@ -19,7 +19,12 @@ MessageId = _named(Unicode, "MessageId", max_len=36, min_len=1, **_REQUIRED)
 DocumentId = _named(Unicode, "DocumentId", max_len=255, min_len=1, **_REQUIRED)
 MessageKind = Enum("document", "status", type_name="MessageKind", __namespace__=ns.GATEWAY)
 DeliveryState = Enum(
-    "pending", "leased", "acknowledged", type_name="DeliveryState", __namespace__=ns.GATEWAY
+    "pending",
+    "leased",
+    "acknowledged",
+    "withdrawn",
+    type_name="DeliveryState",
+    __namespace__=ns.GATEWAY,
 )
 Timestamp = DateTime(**_REQUIRED)
 Content = ByteArray(**_REQUIRED)
@@ -71,5 +76,58 @@ class AckResult(_Model):
     ]
 
 
+class TimelineEvent(_Model):
+    """One step in a document's life at one recipient."""
+
+    _type_info = [
+        ("At", Timestamp),
+        ("Event", Unicode(32, **_REQUIRED)),
+        ("StatusCode", Unicode(2, min_occurs=0, nillable=False)),
+        ("Description", Unicode(min_occurs=0, nillable=False)),
+    ]
+
+
+class RecipientStatus(_Model):
+    """Where a document stands at one recipient: transport state, latest business status."""
+
+    _type_info = [
+        ("Recipient", AgencyCode),
+        ("MessageId", MessageId),
+        ("TransportState", DeliveryState.customize(**_REQUIRED)),
+        ("LatestStatusCode", Unicode(2, min_occurs=0, nillable=False)),
+        ("LatestStatusDescription", Unicode(min_occurs=0, nillable=False)),
+        ("LatestStatusAt", DateTime(min_occurs=0, nillable=False)),
+        ("Events", TimelineEvent.customize(max_occurs="unbounded", min_occurs=0, nillable=False)),
+    ]
+
+
+class SendStatus(_Model):
+    """The delivery timeline of a document, one Recipients entry per recipient."""
+
+    _type_info = [
+        ("DocumentId", DocumentId),
+        ("Sender", AgencyCode),
+        ("ReceivedAt", Timestamp),
+        (
+            "Recipients",
+            RecipientStatus.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
+        ),
+    ]
+
+
+class AgencyInfo(_Model):
+    """A directory entry: an agency, its place in the hierarchy, and whether it is active."""
+
+    _type_info = [
+        ("Code", AgencyCode),
+        ("Name", Unicode(**_REQUIRED)),
+        ("ParentCode", Unicode(35, min_occurs=0, nillable=False)),
+        ("Active", Boolean(**_REQUIRED)),
+        ("Certificate", Unicode(min_occurs=0, nillable=False)),
+        ("Endpoint", Unicode(min_occurs=0, nillable=False)),
+    ]
+
+
 MaxCount = Integer(ge=1, min_occurs=0, nillable=False)
 MessageIds = Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)
+ParentCode = Unicode(35, min_occurs=0, nillable=False)

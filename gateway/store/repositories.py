@@ -10,18 +10,22 @@ from sqlalchemy import Connection, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from gateway.envelope import BusinessType, MessageKind
+from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Agency,
     Delivery,
     DeliveryState,
+    EventRecord,
     InboxMessage,
     NewDocument,
+    OriginalDelivery,
+    OriginalDocument,
     SendResult,
     StoredDocument,
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.tables import (
+    OPEN_STATES,
     UTCDateTime,
     agencies,
     deliveries,
@@ -48,8 +52,22 @@ class SqlAgencies:
             update(agencies).where(agencies.c.code == agency.code).values(**_agency_values(agency))
         )
 
-    def list(self) -> Sequence[Agency]:
-        return [_agency(row) for row in self._conn.execute(select(agencies))]
+    def list(self, parent_code: str | None = None) -> Sequence[Agency]:
+        query = select(agencies)
+        if parent_code is not None:
+            query = query.where(agencies.c.parent_code == parent_code)
+        return [_agency(row) for row in self._conn.execute(query)]
+
+    def upsert_names(self, batch: Sequence[Agency]) -> int:
+        if not batch:
+            return 0
+        statement = _dialect(self._conn).insert(agencies)
+        statement = statement.on_conflict_do_update(
+            index_elements=[agencies.c.code],
+            set_={"name": statement.excluded.name, "parent_code": statement.excluded.parent_code},
+        )
+        self._conn.execute(statement, [_agency_values(agency) for agency in batch])
+        return len(batch)
 
 
 class SqlNonces:
@@ -58,9 +76,12 @@ class SqlNonces:
 
     def remember(self, agency: str, nonce: bytes, now: datetime, expires_at: datetime) -> bool:
         self._conn.execute(delete(nonces).where(nonces.c.expires_at < now))
-        dialect = postgresql if self._conn.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(nonces).values(
-            agency=agency, nonce=base64.b64encode(nonce).decode("ascii"), expires_at=expires_at
+        statement = (
+            _dialect(self._conn)
+            .insert(nonces)
+            .values(
+                agency=agency, nonce=base64.b64encode(nonce).decode("ascii"), expires_at=expires_at
+            )
         )
         inserted = self._conn.execute(statement.on_conflict_do_nothing().returning(nonces.c.nonce))
         return inserted.first() is not None
@@ -106,6 +127,8 @@ class SqlMessages:
                         size=len(document.content),
                         subject=document.subject[:1000],
                         received_at=document.received_at,
+                        related_pk=document.related_pk,
+                        status_code=document.status_code,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError as exc:
@@ -135,7 +158,7 @@ class SqlMessages:
             select(deliveries.c.id)
             .where(
                 deliveries.c.recipient == recipient,
-                deliveries.c.acknowledged_at.is_(None),
+                deliveries.c.state.in_(OPEN_STATES),
                 deliveries.c.visible_at <= now,
             )
             .order_by(deliveries.c.id)
@@ -149,6 +172,7 @@ class SqlMessages:
                 state=DeliveryState.LEASED.value,
                 visible_at=lease_until,
                 lease_count=deliveries.c.lease_count + 1,
+                first_leased_at=func.coalesce(deliveries.c.first_leased_at, _at(now)),
             )
             .returning(deliveries.c.id, deliveries.c.message_id, deliveries.c.document_pk)
         ).all()
@@ -187,50 +211,103 @@ class SqlMessages:
             return set()
         rows = self._conn.execute(
             update(deliveries)
-            .where(deliveries.c.recipient == recipient, deliveries.c.message_id.in_(message_ids))
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.message_id.in_(message_ids),
+                deliveries.c.state != DeliveryState.WITHDRAWN.value,
+            )
             .values(
                 state=DeliveryState.ACKNOWLEDGED.value,
-                acknowledged_at=func.coalesce(
-                    deliveries.c.acknowledged_at, literal(now, UTCDateTime())
-                ),
+                acknowledged_at=func.coalesce(deliveries.c.acknowledged_at, _at(now)),
             )
             .returning(deliveries.c.message_id)
         )
         return {row.message_id for row in rows}
 
-    def sender_of_received(self, recipient: str, document_id: str) -> str | None:
-        return self._conn.execute(
-            select(documents.c.sender)
+    def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
+        row = self._conn.execute(
+            select(documents.c.id, documents.c.sender, documents.c.document_id,
+                   documents.c.received_at)
+            .where(
+                documents.c.sender == sender,
+                documents.c.document_id == document_id,
+                documents.c.kind == MessageKind.DOCUMENT.value,
+            )
+            .order_by(documents.c.business_type, documents.c.id)
+            .limit(1)
+        ).first()  # fmt: skip
+        return self._original(row) if row else None
+
+    def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
+        row = self._conn.execute(
+            select(documents.c.id, documents.c.sender, documents.c.document_id,
+                   documents.c.received_at)
             .join(deliveries, deliveries.c.document_pk == documents.c.id)
             .where(
                 deliveries.c.recipient == recipient,
                 documents.c.document_id == document_id,
                 documents.c.kind == MessageKind.DOCUMENT.value,
             )
+            .order_by(documents.c.business_type, documents.c.id)
             .limit(1)
-        ).scalar()
+        ).first()  # fmt: skip
+        return self._original(row, recipient) if row else None
 
-    def recipients_of_sent(self, sender: str, document_id: str) -> Sequence[str]:
-        return list(
-            self._conn.execute(
-                select(deliveries.c.recipient)
-                .join(documents, deliveries.c.document_pk == documents.c.id)
-                .where(
-                    documents.c.sender == sender,
-                    documents.c.document_id == document_id,
-                    documents.c.kind == MessageKind.DOCUMENT.value,
-                    documents.c.business_type == int(BusinessType.NEW),
-                )
-                .distinct()
-            ).scalars()
+    def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
+        if not message_ids:
+            return set()
+        rows = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.message_id.in_(message_ids),
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.lease_count == 0,
+            )
+            .values(state=DeliveryState.WITHDRAWN.value)
+            .returning(deliveries.c.message_id)
         )
+        return {row.message_id for row in rows}
+
+    def events_for(self, message_ids: Sequence[str]) -> Sequence[EventRecord]:
+        if not message_ids:
+            return []
+        rows = self._conn.execute(
+            select(events).where(events.c.message_id.in_(message_ids)).order_by(events.c.id)
+        )
+        return [
+            EventRecord(row.message_id, row.at, row.kind, row.status_code, row.detail)
+            for row in rows
+        ]
+
+    def _original(self, row, recipient: str | None = None) -> OriginalDocument:
+        query = (
+            select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state,
+                   deliveries.c.lease_count)
+            .where(deliveries.c.document_pk == row.id)
+            .order_by(deliveries.c.id)
+        )  # fmt: skip
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        return OriginalDocument(
+            pk=row.id,
+            sender=row.sender,
+            document_id=row.document_id,
+            received_at=row.received_at,
+            deliveries=tuple(
+                OriginalDelivery(d.recipient, d.message_id, DeliveryState(d.state),
+                                 downloaded=d.lease_count > 0)
+                for d in self._conn.execute(query)
+            ),
+        )  # fmt: skip
 
 
 class SqlEvents:
     def __init__(self, conn: Connection):
         self._conn = conn
 
-    def record(self, kind, at, agency, document_id="", message_id="", detail="") -> None:
+    def record(
+        self, kind, at, agency, document_id="", message_id="", detail="", status_code=""
+    ) -> None:
         self._conn.execute(
             insert(events).values(
                 kind=kind,
@@ -239,6 +316,7 @@ class SqlEvents:
                 document_id=document_id,
                 message_id=message_id,
                 detail=detail[:1000],
+                status_code=status_code,
             )
         )
 
@@ -251,6 +329,7 @@ def _agency(row) -> Agency:
         active=row.active,
         allow_digest=row.allow_digest,
         digest_secret=row.digest_secret,
+        parent_code=row.parent_code,
     )
 
 
@@ -262,4 +341,15 @@ def _agency_values(agency: Agency) -> dict:
         active=agency.active,
         allow_digest=agency.allow_digest,
         digest_secret=agency.digest_secret,
+        parent_code=agency.parent_code,
     )
+
+
+def _at(moment: datetime):
+    """A datetime bound as our UTC column type (inside SQL functions too)."""
+    return literal(moment, UTCDateTime())
+
+
+def _dialect(conn: Connection):
+    """The dialect module whose INSERT knows ON CONFLICT."""
+    return postgresql if conn.dialect.name == "postgresql" else sqlite

@@ -61,6 +61,7 @@ agencies = Table(
     Column("allow_digest", Boolean, nullable=False, default=False),
     Column("digest_secret", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+    Column("parent_code", String(35), nullable=True, index=True),
 )
 
 documents = Table(
@@ -76,6 +77,8 @@ documents = Table(
     Column("size", BigInteger, nullable=False),
     Column("subject", Unicode(1000), nullable=False, default=""),
     Column("received_at", UTCDateTime, nullable=False),
+    Column("related_pk", Id, ForeignKey("documents.id"), nullable=True, index=True),
+    Column("status_code", String(2), nullable=False, default=""),
     UniqueConstraint("sender", "idempotency_key"),
     Index(None, "document_id"),
 )
@@ -99,13 +102,16 @@ deliveries = Table(
     Column("visible_at", UTCDateTime, nullable=False),
     Column("lease_count", Integer, nullable=False, default=0),
     Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("first_leased_at", UTCDateTime, nullable=True),
 )
+OPEN_STATES = ("pending", "leased")
+"""Deliveries a recipient may still be offered; acknowledged and withdrawn ones are closed."""
 Index(
-    "ix_deliveries_inbox",
+    "ix_deliveries_open",
     deliveries.c.recipient,
     deliveries.c.id,
-    sqlite_where=deliveries.c.acknowledged_at.is_(None),
-    postgresql_where=deliveries.c.acknowledged_at.is_(None),
+    sqlite_where=deliveries.c.state.in_(OPEN_STATES),
+    postgresql_where=deliveries.c.state.in_(OPEN_STATES),
 )
 
 events = Table(
@@ -118,6 +124,8 @@ events = Table(
     Column("document_id", Unicode(255), nullable=False, default=""),
     Column("message_id", String(36), nullable=False, default=""),
     Column("detail", Unicode(1000), nullable=False, default=""),
+    Column("status_code", String(2), nullable=False, default=""),
+    Index(None, "message_id"),
 )
 
 nonces = Table(

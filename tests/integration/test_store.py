@@ -186,14 +186,14 @@ def test_nonces_are_remembered_in_the_database(gateway):
 
 
 def test_status_routing_queries(gateway):
+    """A take-back withdraws what was never downloaded; the status goes to those that did."""
     gateway.hub.send(G12, document(document_id="G12,7"))
+    assert len(gateway.hub.fetch(H49, 10)) == 1
     gateway.hub.send(H49, status(H49, G12, "G12,7", code="01"))
     gateway.hub.send(G12, status(G12, G12, "G12,7", code="13"))
     assert [m.kind for m in gateway.hub.fetch(G12, 10)] == [MessageKind.STATUS]
-    assert [m.kind for m in gateway.hub.fetch(H31, 10)] == [
-        MessageKind.DOCUMENT,
-        MessageKind.STATUS,
-    ]
+    assert gateway.hub.fetch(H31, 10) == []
+    assert [m.kind for m in gateway.hub.fetch(H49, 10)] == [MessageKind.STATUS]
 
 
 def test_an_unreachable_database_is_unavailable():

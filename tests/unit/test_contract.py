@@ -25,7 +25,13 @@ def test_the_published_address_follows_the_setting():
 def test_zeep_reads_the_contract_and_its_lists_are_repeated_elements():
     client = zeep.Client(str(CONTRACT / "lienthong.wsdl"))
     operations = client.service._binding._operations
-    assert set(operations) == {"SendDocument", "GetDocuments", "AckDocument"}
+    assert set(operations) == {
+        "SendDocument",
+        "GetDocuments",
+        "AckDocument",
+        "GetSendStatus",
+        "GetAgencies",
+    }
     ack = client.get_element("{urn:lienthong:gateway:1}AckDocument")
     [(name, element)] = ack.type.elements
     assert (name, element.max_occurs) == ("MessageIds", "unbounded")

@@ -186,11 +186,12 @@ def test_a_status_for_a_document_never_received_is_refused(hub):
         hub.send(H31, status(H31, G12, "G12,1"))
 
 
-def test_a_take_back_status_goes_to_the_documents_recipients(hub):
+def test_a_take_back_status_goes_to_recipients_that_downloaded_the_document(hub):
     hub.send(G12, document(document_id="G12,1"))
+    assert [m.kind.value for m in hub.fetch(H31, 10)] == ["document"]
     hub.send(G12, status(G12, G12, "G12,1", code="13"))
-    kinds = [m.kind.value for m in hub.fetch(H31, 10)]
-    assert kinds == ["document", "status"]
+    assert [m.kind.value for m in hub.fetch(H31, 10)] == ["status"]
+    assert hub.fetch(H49, 10) == []  # never downloaded: withdrawn, and no take-back either
 
 
 def test_every_change_is_an_event(hub, db):

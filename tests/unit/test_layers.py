@@ -37,7 +37,16 @@ FORBIDDEN = {
     ),
     "gateway.store": ("spyne", "zeep", "gateway.soap", "gateway.bootstrap", "gateway.cli"),
     "gateway.soap": ("sqlalchemy", "zeep", "gateway.store", "gateway.bootstrap", "gateway.cli"),
-    "client": ("spyne", "sqlalchemy", "gateway"),
+    "client": (
+        "spyne",
+        "sqlalchemy",
+        "gateway.hub",
+        "gateway.store",
+        "gateway.soap",
+        "gateway.bootstrap",
+        "gateway.cli",
+        "gateway.security",
+    ),
 }
 
 
