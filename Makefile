@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint wsdl clean
+.PHONY: run test lint wsdl soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check gateway client tests
+
+soak: $(VENV)/.installed-test
+	$(BIN)/python -m bench.soak --seconds 120
 
 wsdl: $(VENV)/.installed
 	$(BIN)/lienthong-gateway export-wsdl wsdl

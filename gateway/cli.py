@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="bring the database schema up to date")
     migrate.set_defaults(run=_migrate)
 
+    backup = commands.add_parser("backup", help="copy the SQLite database while the hub runs")
+    backup.add_argument("file", type=Path)
+    backup.set_defaults(run=_backup)
+    restore = commands.add_parser(
+        "restore", help="replace the SQLite database with a backup (stop the hub first)"
+    )
+    restore.add_argument("file", type=Path)
+    restore.set_defaults(run=_restore)
+
     key = commands.add_parser("generate-key", help="print a new hub key for LIENTHONG_HUB_KEY")
     key.set_defaults(run=_generate_key)
 
@@ -174,6 +183,30 @@ def _migrate(args, settings: Settings) -> None:
 
     build_gateway(settings)
     print("database is up to date")
+
+
+def _backup(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+    from gateway.store.backup import BackupError, backup
+
+    try:
+        backup(build_gateway(settings).engine, args.file)
+    except BackupError as exc:
+        raise _UserError(exc) from exc
+    print(f"backed up to {args.file}")
+
+
+def _restore(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+    from gateway.store.backup import BackupError, restore
+
+    gateway = build_gateway(settings, migrate=False)
+    try:
+        restore(gateway.engine, args.file)
+    except BackupError as exc:
+        raise _UserError(exc) from exc
+    build_gateway(settings)  # a backup from an older release is brought up to date
+    print(f"restored from {args.file}")
 
 
 def _generate_key(args, settings: Settings) -> None:

@@ -6,7 +6,7 @@ import logging
 
 from spyne import Fault, Service, rpc
 
-from gateway.errors import GatewayError
+from gateway.errors import GatewayError, InvalidRequest
 from gateway.hub.model import (
     AckResult,
     InboxMessage,
@@ -45,8 +45,10 @@ class LienThongService(Service):
         The hub stores it once and queues it for every recipient. Sending the same
         DocumentId with identical bytes again returns the first result.
         """
-        result = ctx.app.hub.send(ctx.udc, b"".join(Document))
-        return _send_result(result)
+        content = b"".join(Document)
+        if not content.strip():
+            raise InvalidRequest("Document must be the base64 encoding of an edXML message.")
+        return _send_result(ctx.app.hub.send(ctx.udc, content))
 
     @rpc(
         types.MaxCount,

@@ -130,7 +130,7 @@ def test_real_messages_from_integrators_are_exchanged(hub):
 
 
 def test_password_digest_works_for_an_agency_allowed_it(hub):
-    from tests.e2e.conftest import DIGEST_AGENCY
+    from tests.hubprocess import DIGEST_AGENCY
 
     connector = connect(hub, DIGEST_AGENCY, use_digest=True)
     assert connector.fetch() is not None

@@ -8,7 +8,7 @@ from client.connector import Connector
 from client.errors import HubFault
 from gateway.envelope import BusinessType
 from tests.builders import G12, H31, H49, document, sample
-from tests.e2e.conftest import DIGEST_AGENCY as H14
+from tests.hubprocess import DIGEST_AGENCY as H14
 
 
 def connect(hub, agency) -> Connector:

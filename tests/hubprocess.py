@@ -1,0 +1,127 @@
+"""Start the real gateway as a process on a loopback port, with agencies registered.
+
+Used by the end-to-end tests and by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from gateway.security.secretbox import SecretBox
+from tests.builders import G12, H31, H49
+
+PASSWORDS = {G12: "mật-khẩu-G12", H31: "pw-h31", H49: "pw-h49"}
+DIGEST_AGENCY = "000.00.00.H14"
+REAL_AGENCIES = ("000.00.00.G22", "000.00.00.H41", "000.00.00.G17", "000.00.00.A80", "28.22.H17")
+
+
+@dataclass
+class RunningHub:
+    url: str
+    env: dict
+    process: subprocess.Popen
+    log: Path
+    passwords: dict = field(default_factory=dict)
+
+    def admin(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return run_admin(self.env, *args, stdin=stdin)
+
+
+def run_admin(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gateway.cli", *args],
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_hub(tmp: Path, db_url: str, register: bool = True, **settings) -> RunningHub:
+    """Start ``lienthong-gateway serve`` in its own process group, agencies registered."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "LIENTHONG_DB_URL": db_url,
+        "LIENTHONG_PORT": str(port),
+        "LIENTHONG_HUB_KEY": SecretBox.generate_key(),
+        "LIENTHONG_THREADS": "4",
+        **{f"LIENTHONG_{k.upper()}": str(v) for k, v in settings.items()},
+    }
+    passwords = dict(PASSWORDS)
+    passwords[DIGEST_AGENCY] = "digest-secret"
+    passwords.update({code: f"pw-{code}" for code in REAL_AGENCIES})
+    if register:
+        _register(env)
+    log = tmp / f"gateway-{port}.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway.cli", "serve"],
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/soap"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}?wsdl", timeout=1).status_code == 200:
+                return RunningHub(url, env, process, log, passwords)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"the gateway did not start:\n{log.read_text()}")
+
+
+def _register(env: dict) -> None:
+    for code, password in PASSWORDS.items():
+        assert (
+            run_admin(
+                env, "agency", "add", code, "--name", f"Cơ quan {code}", "--password", password
+            ).returncode
+            == 0
+        )
+    added = run_admin(
+        env,
+        "agency",
+        "add",
+        DIGEST_AGENCY,
+        "--name",
+        "UBND tỉnh Cao Bằng",
+        "--password-stdin",
+        "--allow-digest",
+        stdin="digest-secret\n",
+    )
+    assert added.returncode == 0, added.stderr
+    for code in REAL_AGENCIES:
+        assert (
+            run_admin(
+                env, "agency", "add", code, "--name", code, "--password", f"pw-{code}"
+            ).returncode
+            == 0
+        )
+
+
+def stop_hub(hub: RunningHub) -> None:
+    hub.process.send_signal(signal.SIGTERM)
+    try:
+        hub.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        hub.process.kill()

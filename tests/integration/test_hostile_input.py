@@ -1,0 +1,101 @@
+"""Hostile requests: each gets its catalogue fault as SOAP, and the store is unchanged."""
+
+import pytest
+
+from tests.builders import G12, H31, H49, document
+from tests.wsgi import InProcessHub, envelope, send_body
+
+PASSWORD = "pw"
+XXE_FILE = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
+XXE_NETWORK = b'<!DOCTYPE x [<!ENTITY e SYSTEM "http://127.0.0.1:9/e">]><x>&e;</x>'
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
+    b'<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;"><!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;">'
+    b"]><l>&c;&c;&c;&c;</l>"
+)
+QUADRATIC = b'<!DOCTYPE q [<!ENTITY big "' + b"x" * 100_000 + b'">]><q>' + b"&big;" * 500 + b"</q>"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hostile") / "hub.db"
+    hub = InProcessHub(f"sqlite:///{path}", max_request_bytes=2 * 2**20, max_recipients=500)
+    for code in (G12, H31, H49):
+        hub.gateway.directory.add(code, code, PASSWORD)
+    yield hub
+    hub.gateway.engine.dispose()
+
+
+def signed_in(body: str) -> bytes:
+    return envelope(body, G12, PASSWORD)
+
+
+def edxml_with(prefix: bytes) -> bytes:
+    return prefix + document().split(b"?>", 1)[1]
+
+
+CASES = {
+    "xxe-file": (XXE_FILE, "Client.DTDNotAllowed"),
+    "xxe-network": (XXE_NETWORK, "Client.DTDNotAllowed"),
+    "billion-laughs": (LAUGHS, "Client.DTDNotAllowed"),
+    "quadratic-blowup": (QUADRATIC, "Client.DTDNotAllowed"),
+    "doctype": (b"<!DOCTYPE x>" + signed_in("<lt:GetDocuments/>"), "Client.DTDNotAllowed"),
+    "deep-nesting": (b"<a>" * 10_000 + b"</a>" * 10_000, "Client.XMLSyntax"),
+    "empty": (b"", "Client.EmptyRequest"),
+    "whitespace": (b"   \n", "Client.EmptyRequest"),
+    "truncated": (signed_in("<lt:GetDocuments/>")[:-30], "Client.XMLSyntax"),
+    "non-xml": (b"\x00\x01binary\xff", "Client.XMLSyntax"),
+    "json": (b'{"SendDocument": {}}', "Client.XMLSyntax"),
+    "bad-base64": (signed_in("<lt:SendDocument><lt:Document>@@@!</lt:Document></lt:SendDocument>"),
+                   "Client.InvalidRequest"),
+    "edxml-with-dtd": (signed_in(send_body(edxml_with(b'<!DOCTYPE edXML [<!ENTITY a "b">]>'))),
+                       "Client.DTDNotAllowed"),
+    "edxml-with-entities": (signed_in(send_body(edxml_with(
+        b'<!DOCTYPE edXML [<!ENTITY e SYSTEM "file:///etc/passwd">]>'))), "Client.DTDNotAllowed"),
+    "over-long-subject": (signed_in(send_body(document(subject="Ư" * 200_001))),
+                          "Client.InvalidDocument"),
+    "over-long-document-id": (signed_in(send_body(document(document_id="G" * 300))),
+                              "Client.InvalidDocument"),
+    "absurd-max-count": (signed_in("<lt:GetDocuments><lt:MaxCount>"
+                                   + "9" * 40 + "</lt:MaxCount></lt:GetDocuments>"),
+                         "Client.InvalidRequest"),
+    "negative-max-count": (signed_in("<lt:GetDocuments><lt:MaxCount>-1</lt:MaxCount>"
+                                     "</lt:GetDocuments>"), "Client.InvalidRequest"),
+    "thousands-of-recipients": (signed_in(send_body(document(
+        recipients=tuple(f"000.00.{n // 100:02}.H{n % 100:02}" for n in range(3000)),
+        attachment=None))), "Client.InvalidDocument"),
+    "unknown-operation": (signed_in("<lt:DropTables/>"), "Client.InvalidRequest"),
+    "not-an-envelope": (b"<Envelope/>", "Client.InvalidRequest"),
+    "no-credentials": (envelope(send_body(document())), "Client.Authentication"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_hostile_request_gets_its_fault_and_stores_nothing(hub, name):
+    body, code = CASES[name]
+    before = hub.row_counts()
+    response = hub.call(body)
+    assert response.status == 500
+    assert response.headers["Content-Type"].startswith("text/xml")
+    assert response.fault_code == code
+    assert hub.row_counts() == before
+
+
+def test_a_body_over_the_limit_is_refused_without_reading_it(hub):
+    class Unreadable:
+        def read(self, *args):
+            raise AssertionError("the body was read")
+
+        readline = read
+
+    before = hub.row_counts()
+    response = hub.call(b"", content_length=3 * 2**20, stream=Unreadable())
+    assert response.fault_code == "Client.TooLarge"
+    assert hub.row_counts() == before
+
+
+def test_a_valid_request_is_still_served(hub):
+    before = hub.row_counts()
+    response = hub.call(signed_in(send_body(document())))
+    assert response.status == 200
+    assert hub.row_counts()["documents"] == before["documents"] + 1
