@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from spyne import Fault, Service, rpc
 
-from gateway.errors import GatewayError, InvalidRequest
+from gateway.errors import GatewayError, InvalidRequest, Unavailable
 from gateway.hub.model import (
     AckResult,
     InboxMessage,
@@ -19,6 +20,7 @@ from gateway.soap import types
 from gateway.soap.faults import to_fault
 
 log = logging.getLogger("gateway.soap")
+RETRY_PAUSE_SECONDS = 0.25
 
 
 class LienThongService(Service):
@@ -27,9 +29,9 @@ class LienThongService(Service):
     @classmethod
     def call_wrapper(cls, ctx, args=None):
         try:
-            header = _header_element(ctx.in_header_doc)
-            ctx.udc = ctx.app.hub.authenticate(read_username_token(header))
-            return super().call_wrapper(ctx, args)
+            token = read_username_token(_header_element(ctx.in_header_doc))
+            ctx.udc = _once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
+            return _once_more_if_unavailable(lambda: super(cls, cls).call_wrapper(ctx, args))
         except GatewayError as error:
             raise to_fault(error) from error
         except Fault:
@@ -94,6 +96,20 @@ class LienThongService(Service):
             )
             for agency in ctx.app.directory.list(ParentCode or None)
         ]
+
+
+def _once_more_if_unavailable(operation):
+    """Run ``operation``, and once more after a short pause if the database was lost.
+
+    Safe for every operation here: a failed one rolled back its transaction, and sends
+    and acknowledgements are idempotent should a commit have landed unseen. A pooled
+    connection the database dropped (a restart) is then replaced on the second try.
+    """
+    try:
+        return operation()
+    except Unavailable:
+        time.sleep(RETRY_PAUSE_SECONDS)
+        return operation()
 
 
 def _header_element(header_children):
