@@ -17,14 +17,21 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if args.run is _verify_proof:
+        return _verify_proof(args)
+    if not args.agency:
+        print("error: give --agency or set LIENTHONG_AGENCY", file=sys.stderr)
+        return 2
     password = os.environ.get(args.password_env)
     if password is None:
         print(f"error: set the agency's password in ${args.password_env}", file=sys.stderr)
         return 2
     try:
+        key, cert = _signing_files(args)
         connector = Connector(
-            args.url, args.agency, password, use_digest=args.digest, wsdl=args.wsdl
-        )
+            args.url, args.agency, password, use_digest=args.digest, wsdl=args.wsdl,
+            key=key, cert=cert,
+        )  # fmt: skip
         return args.run(connector, args) or 0
     except ConnectorError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -41,7 +48,6 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--agency",
         default=os.environ.get("LIENTHONG_AGENCY"),
-        required="LIENTHONG_AGENCY" not in os.environ,
         help="this agency's code",
     )
     parser.add_argument(
@@ -56,12 +62,19 @@ def _parser() -> argparse.ArgumentParser:
 
     send = commands.add_parser("send", help="send edXML files")
     send.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    send.add_argument("--key", type=Path, help="PEM private key: sign each document")
+    send.add_argument("--cert", type=Path, help="PEM certificate of that key")
     send.set_defaults(run=_send)
 
     fetch = commands.add_parser("fetch", help="save pending messages into a folder")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR")
     fetch.add_argument("--ack", action="store_true", help="acknowledge each saved message")
     fetch.add_argument("--max", type=int, default=10, help="messages per request (1-100)")
+    fetch.add_argument(
+        "--verify",
+        action="store_true",
+        help="check signatures against the senders' certificates; keep invalid ones out",
+    )
     fetch.set_defaults(run=_fetch)
 
     receive = commands.add_parser(
@@ -90,6 +103,13 @@ def _parser() -> argparse.ArgumentParser:
     agencies.add_argument("--parent", metavar="CODE", help="only the direct children of CODE")
     agencies.set_defaults(run=_agencies)
 
+    proof = commands.add_parser(
+        "verify-proof", help="check an evidence proof from the hub, offline"
+    )
+    proof.add_argument("file", type=Path)
+    proof.add_argument("--hub-cert", type=Path, required=True, help="the hub's certificate")
+    proof.set_defaults(run=_verify_proof)
+
     ack = commands.add_parser("ack", help="acknowledge messages by MessageId")
     ack.add_argument("message_ids", nargs="+", metavar="ID")
     ack.set_defaults(run=_ack)
@@ -111,18 +131,63 @@ def _send(connector: Connector, args) -> int:
     return 1 if failed else 0
 
 
-def _fetch(connector: Connector, args) -> None:
+def _fetch(connector: Connector, args) -> int:
     write = folder_writer(args.out)
+    refused = []
 
     def save(message: Message) -> None:
+        if message.verification.startswith("invalid"):
+            refused.append(message)
+            print(f"{message.message_id}  NOT SAVED: {message.verification}", file=sys.stderr)
+            raise ValueError(message.verification)
         path = write(message)
-        print(f"{path}  {message.kind} from {message.sender}: {message.document_id}")
+        checked = f"  [{message.verification}]" if message.verification else ""
+        print(f"{path}  {message.kind} from {message.sender}: {message.document_id}{checked}")
 
     if args.ack:
-        connector.receive(save, max_count=args.max)
+        connector.receive(save, max_count=args.max, verify=args.verify)
     else:
-        for message in connector.fetch(args.max):
-            save(message)
+        for message in connector.fetch(args.max, verify=args.verify):
+            try:
+                save(message)
+            except ValueError:
+                continue
+    return 1 if refused else 0
+
+
+def _verify_proof(args) -> int:
+    import json
+
+    from gateway.security.evidence import verify_proof
+
+    try:
+        proof = json.loads(args.file.read_text(encoding="utf-8"))
+        problems = verify_proof(proof, args.hub_cert.read_text(encoding="ascii"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"error: cannot read the proof: {exc}", file=sys.stderr)
+        return 2
+    if problems:
+        for problem in problems:
+            print(f"proof fails: {problem}", file=sys.stderr)
+        return 1
+    about = [r for r in proof["records"] if "kind" in r]
+    print(f"proof holds: {len(about)} records about {proof['document_id']}, "
+          f"signed checkpoint at record {proof['checkpoint']['seq']}")  # fmt: skip
+    for record in about:
+        print(f"  {record['at']}  {record['kind']:<13} {record['agency']:<16} {record['detail']}")
+    return 0
+
+
+def _signing_files(args) -> tuple[bytes | None, bytes | None]:
+    key, cert = getattr(args, "key", None), getattr(args, "cert", None)
+    if (key is None) != (cert is None):
+        raise ConnectorError("--key and --cert go together")
+    if key is None:
+        return None, None
+    try:
+        return key.read_bytes(), cert.read_bytes()
+    except OSError as exc:
+        raise ConnectorError(str(exc)) from exc
 
 
 def _receive(connector: Connector, args) -> None:

@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -18,8 +18,11 @@ from zeep.transports import Transport
 
 from client.errors import HubFault, HubUnreachable
 from client.wsse import FreshUsernameToken
+from gateway.envelope import parse_message
 from gateway.envelope.build import build_status
 from gateway.envelope.model import Organ, ResponseFor
+from gateway.errors import GatewayError
+from gateway.security.signatures import sign_edxml, verify_edxml
 
 log = logging.getLogger("client")
 
@@ -50,6 +53,10 @@ class Message:
     kind: str
     received_at: datetime
     content: bytes
+    signature: str = "none"
+    """The hub's finding: none, valid, or weak (SHA-1 admitted by the hub's settings)."""
+    verification: str = ""
+    """Set by ``fetch(verify=True)``: valid, weak, unsigned, or ``invalid: <reason>``."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +116,15 @@ class Connector:
         use_digest: bool = False,
         wsdl: str | None = None,
         timeout: float = 60,
+        key: bytes | None = None,
+        cert: bytes | None = None,
     ):
+        """``key`` and ``cert`` (PEM): sign every document sent with the agency's key."""
+        if (key is None) != (cert is None):
+            raise ValueError("signing needs both a key and a certificate")
         self.agency = agency
+        self._key, self._cert = key, cert
+        self._certificates: dict[str, str | None] = {}
         session = requests.Session()
         transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
         settings = zeep.Settings(xml_huge_tree=True, strict=True)
@@ -127,7 +141,9 @@ class Connector:
         self._service = client.create_service(binding, url)
 
     def send(self, document: bytes) -> Receipt:
-        """Send edXML bytes (a document or a status message) as they are."""
+        """Send edXML bytes (a document or a status message), signed first if a key is set."""
+        if self._key is not None:
+            document = sign_edxml(document, self._key, self._cert)
         result = self._call("SendDocument", Document=document)
         return Receipt(
             document_id=result.DocumentId,
@@ -137,10 +153,14 @@ class Connector:
             ),
         )
 
-    def fetch(self, max_count: int = 10) -> list[Message]:
-        """Lease up to ``max_count`` pending messages; acknowledge them once handled."""
+    def fetch(self, max_count: int = 10, *, verify: bool = False) -> list[Message]:
+        """Lease up to ``max_count`` pending messages; acknowledge them once handled.
+
+        With ``verify``, each signed message is checked against its sender's certificate
+        (from the hub's directory) and the outcome is in ``Message.verification``.
+        """
         documents = self._call("GetDocuments", MaxCount=max_count) or []
-        return [
+        messages = [
             Message(
                 message_id=d.MessageId,
                 document_id=d.DocumentId,
@@ -148,9 +168,35 @@ class Connector:
                 kind=d.Kind,
                 received_at=d.ReceivedAt,
                 content=d.Document,
+                signature=d.Signature or "none",
             )
             for d in documents
         ]
+        if verify:
+            messages = [replace(m, verification=self._verification(m)) for m in messages]
+        return messages
+
+    def certificate(self, agency: str) -> str | None:
+        """The PEM certificate the hub holds for ``agency`` (cached), or None."""
+        if agency not in self._certificates:
+            self._certificates[agency] = self._call("GetAgencyCertificate", Code=agency)
+        return self._certificates[agency]
+
+    def _verification(self, message: Message) -> str:
+        try:
+            signed = parse_message(message.content, max_bytes=len(message.content) + 1)
+        except GatewayError as error:
+            return f"invalid: {error.message}"
+        if not signed.has_xml_signature:
+            return "unsigned"
+        certificate = self.certificate(message.sender)
+        if not certificate:
+            return "invalid: the hub holds no certificate for the sender"
+        try:
+            verified = verify_edxml(message.content, certificate, allow_sha1=True)
+        except GatewayError as error:
+            return f"invalid: {error.message}"
+        return "weak" if verified.weak else "valid"
 
     def ack(self, message_ids: Iterable[str]) -> AckOutcome:
         result = self._call("AckDocument", MessageIds=list(message_ids))
@@ -214,6 +260,7 @@ class Connector:
         max_count: int = 10,
         poll_interval: float | None = None,
         stop: threading.Event | None = None,
+        verify: bool = False,
     ) -> int:
         """Hand every pending message to ``handler``; acknowledge each one it accepted.
 
@@ -224,7 +271,7 @@ class Connector:
         stop = stop or threading.Event()
         handled = 0
         while not stop.is_set():
-            messages = self.fetch(max_count)
+            messages = self.fetch(max_count, verify=verify)
             done = []
             for message in messages:
                 try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine
 
+from gateway.hub.audit import Audit
 from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
+from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
 from gateway.settings import Settings
 from gateway.store.engine import make_engine
@@ -22,6 +25,7 @@ class Gateway:
     engine: Engine
     hub: Hub
     directory: Directory
+    audit: Audit
 
 
 def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
@@ -30,6 +34,13 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
     if migrate:
         upgrade(engine)
     secret_box = SecretBox(settings.hub_key) if settings.hub_key else None
+    ca_bundle = Path(settings.ca_bundle).read_bytes() if settings.ca_bundle else None
+    signer = None
+    if settings.hub_signing_key:
+        signer = CheckpointSigner(
+            Path(settings.hub_signing_key).read_bytes(),
+            Path(settings.hub_certificate).read_bytes(),
+        )
 
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(engine)
@@ -37,8 +48,9 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
     return Gateway(
         settings=settings,
         engine=engine,
-        hub=Hub(unit_of_work, settings, secret_box=secret_box),
-        directory=Directory(unit_of_work, secret_box),
+        hub=Hub(unit_of_work, settings, secret_box=secret_box, signer=signer, ca_bundle=ca_bundle),
+        directory=Directory(unit_of_work, secret_box, ca_bundle),
+        audit=Audit(unit_of_work, signer.certificate_pem if signer else None),
     )
 
 

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         port=getattr(args, "port", None),
         public_url=getattr(args, "public_url", None),
         workers=getattr(args, "workers", None),
+        require_signatures=getattr(args, "require_signatures", None) or None,
     )
     try:
         return args.run(args, settings) or 0
@@ -43,6 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--public-url", help="SOAP address published in the WSDL")
     serve.add_argument("--workers", type=int, help="worker processes (default 1)")
+    serve.add_argument(
+        "--require-signatures", action="store_true", help="refuse unsigned documents"
+    )
     serve.set_defaults(run=_serve)
 
     agency = commands.add_parser("agency", help="manage the agency directory")
@@ -60,7 +64,18 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also accept WS-Security PasswordDigest (the secret is kept encrypted, hub key)",
     )
+    add.add_argument("--cert", type=Path, help="PEM certificate for the agency's signatures")
     add.set_defaults(run=_agency_add)
+    set_cert = agency_commands.add_parser("set-cert", help="register an agency's certificate")
+    set_cert.add_argument("code")
+    set_cert.add_argument("file", type=Path)
+    set_cert.set_defaults(run=_agency_set_cert)
+    policy = agency_commands.add_parser(
+        "set-signature-policy", help="require signed documents from an agency, or not"
+    )
+    policy.add_argument("code")
+    policy.add_argument("policy", choices=["required", "optional"])
+    policy.set_defaults(run=_agency_set_policy)
     password = agency_commands.add_parser("set-password", help="set an agency's password")
     password.add_argument("code")
     new_secret = password.add_mutually_exclusive_group(required=True)
@@ -92,6 +107,24 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.set_defaults(run=_restore)
 
+    audit = commands.add_parser("audit", help="check and export the evidence log")
+    audit_commands = audit.add_subparsers(title="audit commands")
+    verify = audit_commands.add_parser("verify", help="walk the evidence chain")
+    verify.set_defaults(run=_audit_verify)
+    proof = audit_commands.add_parser("proof", help="export the proof of a document's journey")
+    proof.add_argument("document_id", metavar="DOCUMENT_ID")
+    proof.add_argument("--out", type=Path, help="file to write (default: standard output)")
+    proof.set_defaults(run=_audit_proof)
+    checkpoint = audit_commands.add_parser("checkpoint", help="sign the chain's head now")
+    checkpoint.set_defaults(run=_audit_checkpoint)
+
+    signing = commands.add_parser(
+        "generate-signing-key", help="make the hub's checkpoint key and self-signed certificate"
+    )
+    signing.add_argument("folder", type=Path)
+    signing.add_argument("--name", default="LienThong Gateway")
+    signing.set_defaults(run=_generate_signing_key)
+
     key = commands.add_parser("generate-key", help="print a new hub key for LIENTHONG_HUB_KEY")
     key.set_defaults(run=_generate_key)
 
@@ -111,9 +144,10 @@ def _agency_add(args, settings: Settings) -> None:
     from gateway.hub.directory import DirectoryError
 
     password = _read_password(args)
+    certificate = _read_text(args.cert) if args.cert else None
     try:
         agency = _directory(settings).add(
-            args.code, args.name, password, allow_digest=args.allow_digest
+            args.code, args.name, password, allow_digest=args.allow_digest, certificate=certificate
         )
     except DirectoryError as exc:
         raise _UserError(exc) from exc
@@ -129,6 +163,82 @@ def _agency_list(args, settings: Settings) -> None:
             f"{agency.code:<20} {agency.parent_code or '-':<20} "
             f"{'yes' if agency.active else 'no':<7} {login:<7} {agency.name}"
         )
+
+
+def _agency_set_cert(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    try:
+        _directory(settings).set_certificate(args.code, _read_text(args.file))
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"certificate set for {args.code}")
+
+
+def _agency_set_policy(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    try:
+        _directory(settings).set_signature_policy(args.code, args.policy)
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"signatures {args.policy} for {args.code}")
+
+
+def _audit_verify(args, settings: Settings) -> int:
+    from gateway.bootstrap import build_gateway
+
+    report = build_gateway(settings).audit.verify()
+    if report.intact:
+        print(f"evidence chain intact: {report.records} records, {report.checkpoints} checkpoints")
+        return 0
+    print(f"evidence chain broken at record {report.broken_at}: {report.reason}", file=sys.stderr)
+    return 1
+
+
+def _audit_proof(args, settings: Settings) -> None:
+    import json
+
+    from gateway.bootstrap import build_gateway
+    from gateway.errors import UnknownDocument
+
+    gateway = build_gateway(settings)
+    try:
+        proof = gateway.audit.proof(args.document_id)
+    except LookupError:
+        gateway.hub.checkpoint()
+        proof = gateway.audit.proof(args.document_id)
+    except UnknownDocument as exc:
+        raise _UserError(exc.message) from exc
+    text = json.dumps(proof, ensure_ascii=False, indent=1)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
+
+
+def _audit_checkpoint(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+
+    try:
+        checkpoint = build_gateway(settings).hub.checkpoint()
+    except ValueError as exc:
+        raise _UserError(exc) from exc
+    print(f"checkpoint at record {checkpoint['seq']}: {checkpoint['head_hash']}")
+
+
+def _generate_signing_key(args, settings: Settings) -> None:
+    from gateway.security.keys import self_signed
+
+    key, certificate = self_signed(args.name)
+    args.folder.mkdir(parents=True, exist_ok=True)
+    key_path, cert_path = args.folder / "hub-key.pem", args.folder / "hub-cert.pem"
+    key_path.touch(mode=0o600)
+    key_path.write_bytes(key)
+    cert_path.write_bytes(certificate)
+    print(f"LIENTHONG_HUB_SIGNING_KEY={key_path}")
+    print(f"LIENTHONG_HUB_CERTIFICATE={cert_path}")
 
 
 def _agency_set_password(args, settings: Settings) -> None:
@@ -220,6 +330,13 @@ def _export_wsdl(args, settings: Settings) -> None:
 
     for path in export_contract(args.folder):
         print(f"wrote {path}")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _UserError(f"{path}: {exc}") from exc
 
 
 def _read_password(args) -> str:

@@ -62,6 +62,18 @@ class UnknownDocument(GatewayError):
     default_message = "No document with this DocumentId was exchanged with this agency."
 
 
+class SignatureInvalid(GatewayError):
+    code = "Client.SignatureInvalid"
+    default_message = (
+        "The document's XML signature does not verify against the sender's certificate."
+    )
+
+
+class SignatureRequired(GatewayError):
+    code = "Client.SignatureRequired"
+    default_message = "This hub requires documents from this agency to be signed."
+
+
 class TooLarge(GatewayError):
     code = "Client.TooLarge"
     default_message = "The request is larger than the gateway accepts."
@@ -95,6 +107,8 @@ CATALOGUE: tuple[type[GatewayError], ...] = (
     SenderMismatch,
     Duplicate,
     UnknownDocument,
+    SignatureInvalid,
+    SignatureRequired,
     TooLarge,
     XMLSyntax,
     DTDNotAllowed,

@@ -36,6 +36,17 @@ class Settings:
     """Fernet key that encrypts the secrets of agencies allowed PasswordDigest."""
     db_timeout_seconds: int = 5
     log_level: str = "INFO"
+    require_signatures: bool = False
+    """Refuse unsigned documents from every agency (agencies can also be set one by one)."""
+    allow_sha1_signatures: bool = False
+    """Accept RSA-SHA1 signatures from older systems; such documents are marked weak."""
+    ca_bundle: str = ""
+    """PEM file of trusted CAs; agency certificates must then chain to one and be current."""
+    hub_signing_key: str = ""
+    """PEM private key the hub signs evidence checkpoints with."""
+    hub_certificate: str = ""
+    """PEM certificate of that key, given to whoever checks an evidence proof."""
+    checkpoint_interval_seconds: int = 3600
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -45,10 +56,18 @@ class Settings:
         for field in fields(cls):
             raw = environ.get(f"LIENTHONG_{field.name.upper()}")
             if raw is not None and raw != "":
-                values[field.name] = int(raw) if field.type == "int" else raw
+                values[field.name] = _convert(field.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
     def __post_init__(self):
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/soap")
+
+
+def _convert(kind: str, raw: str):
+    if kind == "int":
+        return int(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw

@@ -158,12 +158,14 @@ class _Messages:
                 row.document.kind,
                 row.document.received_at,
                 row.document.content,
+                row.document.sha256,
+                row.document.signature,
             )
             for row in visible
         ]
 
     def acknowledge(self, recipient, message_ids, now):
-        found = set()
+        found = {}
         for row in self._db.rows:
             if (
                 row.recipient == recipient
@@ -171,7 +173,7 @@ class _Messages:
                 and row.state is not DeliveryState.WITHDRAWN
             ):
                 row.state = DeliveryState.ACKNOWLEDGED
-                found.add(row.message_id)
+                found[row.message_id] = row.document.sha256
         return found
 
     def sent_original(self, sender, document_id):
@@ -193,6 +195,9 @@ class _Messages:
             ),
             keep=lambda row: row.recipient == recipient,
         )
+
+    def message_ids_for(self, document_id):
+        return [row.message_id for row in self._db.rows if row.document.document_id == document_id]
 
     def withdraw(self, message_ids, now):
         withdrawn = set()
@@ -239,5 +244,14 @@ class _Events:
     def __init__(self, db):
         self._db = db
 
-    def record(self, kind, at, agency, document_id="", message_id="", detail="", status_code=""):
+    def record(
+        self, kind, at, agency, document_id="", message_id="", detail="", status_code="",
+        content_sha256="",
+    ):  # fmt: skip
         self._db.events.append((kind, at, agency, document_id, message_id, detail, status_code))
+
+    def last_checkpoint_at(self):
+        return None
+
+    def checkpoint(self, signer, at):
+        raise NotImplementedError("the evidence chain is tested on the SQL store")

@@ -64,11 +64,16 @@ class InProcessHub:
         return Response(started["status"], started["headers"], payload)
 
     def row_counts(self) -> dict:
+        """Rows of every table a request can change; a refusal adds only its evidence."""
         with self.gateway.engine.connect() as conn:
-            return {
+            counts = {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (documents, document_contents, deliveries, events)
+                for table in (documents, document_contents, deliveries)
             }
+            counts["events"] = conn.execute(
+                select(func.count()).select_from(events).where(events.c.kind != "refused")
+            ).scalar()
+        return counts
 
 
 def envelope(body: str, agency: str | None = None, password: str | None = None) -> bytes:

@@ -10,8 +10,10 @@ from gateway.hub.model import Agency
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password
 from gateway.security.secretbox import SecretBox
+from gateway.security.signatures import check_certificate
 
 IMPORT_BATCH = 1000
+SIGNATURE_POLICIES = ("optional", "required")
 
 
 class DirectoryError(ValueError):
@@ -33,11 +35,25 @@ def parent_of(code: str) -> str | None:
 
 
 class Directory:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], secret_box: SecretBox | None):
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        secret_box: SecretBox | None,
+        ca_bundle: bytes | None = None,
+    ):
         self._uow = uow_factory
         self._secret_box = secret_box
+        self._ca_bundle = ca_bundle
 
-    def add(self, code: str, name: str, password: str, *, allow_digest: bool = False) -> Agency:
+    def add(
+        self,
+        code: str,
+        name: str,
+        password: str,
+        *,
+        allow_digest: bool = False,
+        certificate: str | None = None,
+    ) -> Agency:
         if not is_agency_code(code):
             raise DirectoryError(
                 f"{code!r} is not an agency code: digits, A-Z and dots, at most 35 characters."
@@ -59,6 +75,7 @@ class Directory:
             allow_digest=allow_digest,
             digest_secret=secret,
             parent_code=parent_of(code),
+            certificate=self._checked_certificate(certificate) if certificate else None,
         )
         with self._uow() as uow:
             if uow.agencies.get(code) is not None:
@@ -68,12 +85,36 @@ class Directory:
         return agency
 
     def set_active(self, code: str, active: bool) -> None:
+        self._change(code, active=active)
+
+    def set_certificate(self, code: str, certificate: str) -> None:
+        """Register the certificate the agency's document signatures are checked against."""
+        self._change(code, certificate=self._checked_certificate(certificate))
+
+    def set_signature_policy(self, code: str, policy: str) -> None:
+        if policy not in SIGNATURE_POLICIES:
+            raise DirectoryError(f"The signature policy is one of {', '.join(SIGNATURE_POLICIES)}.")
+        self._change(code, signature_policy=policy)
+
+    def certificate(self, code: str) -> str | None:
+        with self._uow() as uow:
+            agency = uow.agencies.get(code)
+        return agency.certificate if agency else None
+
+    def _change(self, code: str, **changes) -> None:
         with self._uow() as uow:
             agency = uow.agencies.get(code)
             if agency is None:
                 raise DirectoryError(f"No agency {code} is registered.")
-            uow.agencies.update(replace(agency, active=active))
+            uow.agencies.update(replace(agency, **changes))
             uow.commit()
+
+    def _checked_certificate(self, pem: str) -> str:
+        try:
+            check_certificate(pem, ca_bundle=self._ca_bundle)
+        except ValueError as exc:
+            raise DirectoryError(f"The certificate is not acceptable: {exc}.") from exc
+        return pem
 
     def set_password(self, code: str, password: str) -> None:
         if not password:

@@ -6,11 +6,20 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from gateway.envelope import parse_message
-from gateway.errors import AuthenticationFailed, InvalidRequest, TooLarge, UnknownDocument
+from gateway.errors import (
+    AuthenticationFailed,
+    GatewayError,
+    InvalidRequest,
+    TooLarge,
+    Unavailable,
+    UnknownDocument,
+)
 from gateway.hub import sending, timeline
 from gateway.hub.authentication import check_token
 from gateway.hub.model import AckResult, InboxMessage, SendResult, SendStatus
 from gateway.hub.ports import DuplicateKey, UnitOfWork
+from gateway.hub.signing import signature_mark
+from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken
 from gateway.settings import Settings
@@ -31,11 +40,15 @@ class Hub:
         *,
         clock: Callable[[], datetime] = utcnow,
         secret_box: SecretBox | None = None,
+        signer: CheckpointSigner | None = None,
+        ca_bundle: bytes | None = None,
     ):
         self._uow = uow_factory
         self._settings = settings
         self._clock = clock
         self._secret_box = secret_box
+        self._signer = signer
+        self._ca_bundle = ca_bundle
 
     def authenticate(self, token: UsernameToken) -> str:
         """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
@@ -53,18 +66,25 @@ class Hub:
     def send(self, agency: str, content: bytes) -> SendResult:
         """Accept an edXML message from ``agency``: stored once, one delivery per recipient."""
         settings = self._settings
-        if len(content) > settings.max_document_bytes:
-            raise TooLarge(
-                f"The document is {len(content)} bytes; at most "
-                f"{settings.max_document_bytes} are accepted."
+        try:
+            if len(content) > settings.max_document_bytes:
+                raise TooLarge(
+                    f"The document is {len(content)} bytes; at most "
+                    f"{settings.max_document_bytes} are accepted."
+                )
+            message = parse_message(
+                content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
             )
-        message = parse_message(
-            content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
-        )
+        except GatewayError as error:
+            self._record_refusal(agency, "", sending.sha256_of(content), error)
+            raise
         sha256 = sending.sha256_of(content)
         key = sending.idempotency_key(message, sha256)
         try:
             return self._store(agency, message, content, sha256, key)
+        except GatewayError as error:
+            self._record_refusal(agency, message.document_id, sha256, error)
+            raise
         except DuplicateKey:
             with self._uow() as uow:
                 result = sending.previous_result(uow, agency, key, sha256)
@@ -79,6 +99,10 @@ class Hub:
             previous = sending.previous_result(uow, agency, key, sha256)
             if previous is not None:
                 return previous
+            signature = signature_mark(
+                uow.agencies.get(agency), message, content,
+                settings=self._settings, ca_bundle=self._ca_bundle, now=now,
+            )  # fmt: skip
             withdrawn = uow.messages.withdraw(sending.withdrawable(routing), now)
             withdrawn_recipients = (
                 {d.recipient for d in routing.original.deliveries if d.message_id in withdrawn}
@@ -86,10 +110,11 @@ class Hub:
                 else set()
             )
             document = sending.new_document(
-                message, content, sha256, key, routing, withdrawn_recipients, now
+                message, content, sha256, key, routing, withdrawn_recipients, now, signature
             )
             uow.messages.add(document)
             self._record_send(uow, agency, message, document, routing, withdrawn)
+            self._checkpoint_if_due(uow, now)
             uow.commit()
         return SendResult(document.document_id, document.received_at, document.deliveries)
 
@@ -101,6 +126,7 @@ class Hub:
             uow.events.record(
                 "received", at, agency, document_id=document.document_id,
                 message_id=delivery.message_id, detail=f"to {delivery.recipient}",
+                content_sha256=document.sha256,
             )  # fmt: skip
         event = sending.related_event(message)
         if routing.original is None or event is None:
@@ -116,7 +142,27 @@ class Hub:
                 kind, at, agency, document_id=routing.original.document_id,
                 message_id=original.message_id, status_code=message.status_code,
                 detail=message.status_description or message.subject,
+                content_sha256=document.sha256,
             )  # fmt: skip
+
+    def _record_refusal(self, agency: str, document_id: str, sha256: str, error) -> None:
+        """Refusals of an authenticated agency are evidence too (nothing else is stored)."""
+        if isinstance(error, Unavailable):
+            return
+        with self._uow() as uow:
+            uow.events.record(
+                "refused", self._clock(), agency, document_id=document_id,
+                detail=f"{error.code}: {error.message}", content_sha256=sha256,
+            )  # fmt: skip
+            uow.commit()
+
+    def _checkpoint_if_due(self, uow, now: datetime) -> None:
+        if self._signer is None:
+            return
+        last = uow.events.last_checkpoint_at()
+        interval = timedelta(seconds=self._settings.checkpoint_interval_seconds)
+        if last is None or now - last >= interval:
+            uow.events.checkpoint(self._signer, now)
 
     def fetch(self, agency: str, max_count: int | None) -> list[InboxMessage]:
         """Lease the agency's oldest pending messages for the configured lease time."""
@@ -161,6 +207,20 @@ class Hub:
             found = uow.messages.acknowledge(agency, ids, now)
             for message_id in ids:
                 if message_id in found:
-                    uow.events.record("acknowledged", now, agency, message_id=message_id)
+                    uow.events.record(
+                        "acknowledged", now, agency, message_id=message_id,
+                        content_sha256=found[message_id],
+                    )  # fmt: skip
+            if found:
+                self._checkpoint_if_due(uow, now)
             uow.commit()
         return AckResult(len(found), tuple(i for i in ids if i not in found))
+
+    def checkpoint(self) -> dict:
+        """Sign the evidence chain's head now."""
+        if self._signer is None:
+            raise ValueError("no hub signing key: set LIENTHONG_HUB_SIGNING_KEY")
+        with self._uow() as uow:
+            checkpoint = uow.events.checkpoint(self._signer, self._clock())
+            uow.commit()
+        return checkpoint

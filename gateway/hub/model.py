@@ -29,6 +29,10 @@ class Agency:
     digest_secret: bytes | None = None
     """The password encrypted under the hub key, kept only when PasswordDigest is allowed."""
     parent_code: str | None = None
+    certificate: str | None = None
+    """PEM X.509 certificate that the agency's document signatures are checked against."""
+    signature_policy: str = "optional"
+    """``required``: unsigned documents from this agency are refused."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ class NewDocument:
     related_pk: int | None = None
     """The earlier document a revoke, update, replacement or status message concerns."""
     status_code: str = ""
+    signature: str = "none"
+    """none, valid, or weak (a SHA-1 signature the settings admitted)."""
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ class InboxMessage:
     kind: MessageKind
     received_at: datetime
     content: bytes
+    sha256: str = ""
+    signature: str = "none"
 
 
 @dataclass(frozen=True)

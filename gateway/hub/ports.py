@@ -51,6 +51,9 @@ class MessageRepository(Protocol):
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
+    def message_ids_for(self, document_id: str) -> list[str]:
+        """The MessageIds of every delivery of documents with this DocumentId."""
+
     def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
         """Withdraw those deliveries never downloaded; return the ids withdrawn."""
 
@@ -62,8 +65,11 @@ class MessageRepository(Protocol):
     ) -> Sequence[InboxMessage]:
         """Lease up to ``limit`` of the recipient's oldest visible messages."""
 
-    def acknowledge(self, recipient: str, message_ids: Sequence[str], now: datetime) -> set[str]:
-        """Acknowledge the recipient's messages among ``message_ids``; return those found."""
+    def acknowledge(
+        self, recipient: str, message_ids: Sequence[str], now: datetime
+    ) -> dict[str, str]:
+        """Acknowledge the recipient's messages among ``message_ids``; return those found,
+        each with the SHA-256 of its document."""
 
 
 class EventLog(Protocol):
@@ -76,7 +82,22 @@ class EventLog(Protocol):
         message_id: str = "",
         detail: str = "",
         status_code: str = "",
-    ) -> None: ...
+        content_sha256: str = "",
+    ) -> None:
+        """Append to the evidence chain."""
+
+    def head(self) -> tuple[int, str]: ...
+
+    def last_checkpoint_at(self) -> datetime | None: ...
+
+    def checkpoint(self, signer, at: datetime) -> dict:
+        """Sign the chain's head and keep the checkpoint."""
+
+    def records(self, after_seq: int = 0, limit: int = 1000) -> list[dict]: ...
+
+    def checkpoints(self) -> list[dict]: ...
+
+    def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]: ...
 
 
 class UnitOfWork(Protocol):

@@ -122,6 +122,7 @@ def new_document(
     routing: Routing,
     withdrawn_recipients: set[str],
     received_at: datetime,
+    signature: str = "none",
 ) -> NewDocument:
     """The document to store; recipients whose original was withdrawn never see it either."""
     deliveries = tuple(
@@ -147,6 +148,7 @@ def new_document(
         deliveries=deliveries,
         related_pk=routing.original.pk if routing.original else None,
         status_code=message.status_code,
+        signature=signature,
     )
 
 

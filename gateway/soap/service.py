@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from spyne import Fault, Service, rpc
+from spyne import Fault, Service, Unicode, rpc
 
 from gateway.errors import GatewayError, InvalidRequest, Unavailable
 from gateway.hub.model import (
@@ -80,6 +80,12 @@ class LienThongService(Service):
         """
         return _send_status(ctx.app.hub.send_status(ctx.udc, DocumentId))
 
+    @rpc(types.AgencyCode, _returns=Unicode(min_occurs=0, nillable=False))
+    def GetAgencyCertificate(ctx, Code):
+        """The PEM X.509 certificate an agency's document signatures are checked against
+        (absent when none is registered)."""
+        return ctx.app.directory.certificate(Code)
+
     @rpc(
         types.ParentCode,
         _returns=types.AgencyInfo.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
@@ -93,6 +99,7 @@ class LienThongService(Service):
                 Name=agency.name,
                 ParentCode=agency.parent_code,
                 Active=agency.active,
+                Certificate=agency.certificate,
             )
             for agency in ctx.app.directory.list(ParentCode or None)
         ]
@@ -138,6 +145,7 @@ def _received(message: InboxMessage) -> types.ReceivedDocument:
         Kind=message.kind.value,
         ReceivedAt=message.received_at,
         Document=[message.content],
+        Signature=message.signature,
     )
 
 

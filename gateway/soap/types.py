@@ -26,6 +26,8 @@ DeliveryState = Enum(
     type_name="DeliveryState",
     __namespace__=ns.GATEWAY,
 )
+SignatureMark = Enum("none", "valid", "weak", type_name="SignatureMark", __namespace__=ns.GATEWAY)
+"""How the hub found a document's XML signature: none, valid, or weak (SHA-1, admitted)."""
 Timestamp = DateTime(**_REQUIRED)
 Content = ByteArray(**_REQUIRED)
 
@@ -64,6 +66,7 @@ class ReceivedDocument(_Model):
         ("Kind", MessageKind.customize(**_REQUIRED)),
         ("ReceivedAt", Timestamp),
         ("Document", Content),
+        ("Signature", SignatureMark.customize(min_occurs=0, nillable=False)),
     ]
 
 

@@ -24,14 +24,17 @@ from gateway.hub.model import (
     StoredDocument,
 )
 from gateway.hub.ports import DuplicateKey
+from gateway.security.evidence import RECORD_FIELDS, record_hash
 from gateway.store.tables import (
     OPEN_STATES,
     UTCDateTime,
     agencies,
+    checkpoints,
     deliveries,
     document_contents,
     documents,
     events,
+    evidence_head,
     nonces,
 )
 
@@ -129,6 +132,7 @@ class SqlMessages:
                         received_at=document.received_at,
                         related_pk=document.related_pk,
                         status_code=document.status_code,
+                        signature=document.signature,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError as exc:
@@ -188,6 +192,8 @@ class SqlMessages:
                     documents.c.sender,
                     documents.c.kind,
                     documents.c.received_at,
+                    documents.c.sha256,
+                    documents.c.signature,
                     document_contents.c.content,
                 )
                 .join(document_contents, document_contents.c.document_pk == documents.c.id)
@@ -202,13 +208,17 @@ class SqlMessages:
                 kind=MessageKind(docs[row.document_pk].kind),
                 received_at=docs[row.document_pk].received_at,
                 content=docs[row.document_pk].content,
+                sha256=docs[row.document_pk].sha256,
+                signature=docs[row.document_pk].signature,
             )
             for row in sorted(leased, key=lambda r: r.id)
         ]
 
-    def acknowledge(self, recipient: str, message_ids: Sequence[str], now: datetime) -> set[str]:
+    def acknowledge(
+        self, recipient: str, message_ids: Sequence[str], now: datetime
+    ) -> dict[str, str]:
         if not message_ids:
-            return set()
+            return {}
         rows = self._conn.execute(
             update(deliveries)
             .where(
@@ -220,9 +230,16 @@ class SqlMessages:
                 state=DeliveryState.ACKNOWLEDGED.value,
                 acknowledged_at=func.coalesce(deliveries.c.acknowledged_at, _at(now)),
             )
-            .returning(deliveries.c.message_id)
+            .returning(deliveries.c.message_id, deliveries.c.document_pk)
+        ).all()
+        digests = dict(
+            self._conn.execute(
+                select(documents.c.id, documents.c.sha256).where(
+                    documents.c.id.in_({row.document_pk for row in rows})
+                )
+            ).all()
         )
-        return {row.message_id for row in rows}
+        return {row.message_id: digests[row.document_pk] for row in rows}
 
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         row = self._conn.execute(
@@ -252,6 +269,15 @@ class SqlMessages:
             .limit(1)
         ).first()  # fmt: skip
         return self._original(row, recipient) if row else None
+
+    def message_ids_for(self, document_id: str) -> list[str]:
+        return list(
+            self._conn.execute(
+                select(deliveries.c.message_id)
+                .join(documents, deliveries.c.document_pk == documents.c.id)
+                .where(documents.c.document_id == document_id)
+            ).scalars()
+        )
 
     def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
         if not message_ids:
@@ -302,23 +328,83 @@ class SqlMessages:
 
 
 class SqlEvents:
+    """The events table as the evidence chain: appends are serialised on its head row."""
+
     def __init__(self, conn: Connection):
         self._conn = conn
 
     def record(
-        self, kind, at, agency, document_id="", message_id="", detail="", status_code=""
-    ) -> None:
+        self, kind, at, agency, document_id="", message_id="", detail="", status_code="",
+        content_sha256="",
+    ) -> None:  # fmt: skip
+        head = self._conn.execute(
+            select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
+        ).one()
+        entry = {
+            "seq": head.seq + 1,
+            "at": at,
+            "kind": kind,
+            "agency": agency,
+            "document_id": document_id,
+            "message_id": message_id,
+            "status_code": status_code,
+            "detail": detail[:1000],
+            "content_sha256": content_sha256,
+            "prev_hash": head.record_hash,
+        }
+        entry["record_hash"] = record_hash(entry)
+        self._conn.execute(insert(events).values(**entry))
         self._conn.execute(
-            insert(events).values(
-                kind=kind,
-                at=at,
-                agency=agency,
-                document_id=document_id,
-                message_id=message_id,
-                detail=detail[:1000],
-                status_code=status_code,
-            )
+            update(evidence_head)
+            .where(evidence_head.c.id == 1)
+            .values(seq=entry["seq"], record_hash=entry["record_hash"])
         )
+
+    def head(self) -> tuple[int, str]:
+        row = self._conn.execute(select(evidence_head).where(evidence_head.c.id == 1)).one()
+        return row.seq, row.record_hash
+
+    def last_checkpoint_at(self) -> datetime | None:
+        return self._conn.execute(select(func.max(checkpoints.c.at))).scalar()
+
+    def checkpoint(self, signer, at: datetime) -> dict:
+        """Sign the current head (locked, so no append slips in between)."""
+        head = self._conn.execute(
+            select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
+        ).one()
+        entry = {
+            "seq": head.seq,
+            "head_hash": head.record_hash,
+            "at": at,
+            "signature": signer.sign(head.seq, head.record_hash, at),
+        }
+        self._conn.execute(insert(checkpoints).values(**entry))
+        return entry
+
+    def records(self, after_seq: int = 0, limit: int = 1000) -> list[dict]:
+        rows = self._conn.execute(
+            select(events).where(events.c.seq > after_seq).order_by(events.c.seq).limit(limit)
+        ).mappings()
+        return [_evidence(row) for row in rows]
+
+    def checkpoints(self) -> list[dict]:
+        rows = self._conn.execute(select(checkpoints).order_by(checkpoints.c.seq)).mappings()
+        return [{k: row[k] for k in ("seq", "head_hash", "at", "signature")} for row in rows]
+
+    def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]:
+        """Sequence numbers of the records about a document or its deliveries."""
+        condition = events.c.document_id == document_id
+        if message_ids:
+            condition = condition | events.c.message_id.in_(message_ids)
+        return list(
+            self._conn.execute(
+                select(events.c.seq).where(condition).order_by(events.c.seq)
+            ).scalars()
+        )
+
+
+def _evidence(row) -> dict:
+    return {name: row[name] for name in (*RECORD_FIELDS, "record_hash")}
 
 
 def _agency(row) -> Agency:
@@ -330,6 +416,8 @@ def _agency(row) -> Agency:
         allow_digest=row.allow_digest,
         digest_secret=row.digest_secret,
         parent_code=row.parent_code,
+        certificate=row.certificate,
+        signature_policy=row.signature_policy,
     )
 
 
@@ -342,6 +430,8 @@ def _agency_values(agency: Agency) -> dict:
         allow_digest=agency.allow_digest,
         digest_secret=agency.digest_secret,
         parent_code=agency.parent_code,
+        certificate=agency.certificate,
+        signature_policy=agency.signature_policy,
     )
 
 

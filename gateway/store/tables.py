@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     Unicode,
     UniqueConstraint,
 )
@@ -62,6 +63,8 @@ agencies = Table(
     Column("digest_secret", LargeBinary, nullable=True),
     Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
     Column("parent_code", String(35), nullable=True, index=True),
+    Column("certificate", Text, nullable=True),
+    Column("signature_policy", String(16), nullable=False, default="optional"),
 )
 
 documents = Table(
@@ -79,6 +82,7 @@ documents = Table(
     Column("received_at", UTCDateTime, nullable=False),
     Column("related_pk", Id, ForeignKey("documents.id"), nullable=True, index=True),
     Column("status_code", String(2), nullable=False, default=""),
+    Column("signature", String(16), nullable=False, default="none"),
     UniqueConstraint("sender", "idempotency_key"),
     Index(None, "document_id"),
 )
@@ -125,7 +129,34 @@ events = Table(
     Column("message_id", String(36), nullable=False, default=""),
     Column("detail", Unicode(1000), nullable=False, default=""),
     Column("status_code", String(2), nullable=False, default=""),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("content_sha256", String(64), nullable=False, default=""),
+    Column("prev_hash", String(64), nullable=False),
+    Column("record_hash", String(64), nullable=False),
     Index(None, "message_id"),
+    Index(None, "document_id"),
+)
+"""Every change, as a hash chain: each record holds the hash of the one before (the
+evidence log; see gateway/security/evidence.py)."""
+
+evidence_head = Table(
+    "evidence_head",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Column("record_hash", String(64), nullable=False),
+)
+"""One row: the chain's last sequence number and hash. Appends lock it, so the chain
+never forks."""
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, nullable=False, index=True),
+    Column("head_hash", String(64), nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+    Column("signature", Text, nullable=False),
 )
 
 nonces = Table(

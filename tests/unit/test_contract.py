@@ -31,6 +31,7 @@ def test_zeep_reads_the_contract_and_its_lists_are_repeated_elements():
         "AckDocument",
         "GetSendStatus",
         "GetAgencies",
+        "GetAgencyCertificate",
     }
     ack = client.get_element("{urn:lienthong:gateway:1}AckDocument")
     [(name, element)] = ack.type.elements

@@ -45,7 +45,9 @@ FORBIDDEN = {
         "gateway.soap",
         "gateway.bootstrap",
         "gateway.cli",
-        "gateway.security",
+        "gateway.settings",
+        "gateway.security.passwords",
+        "gateway.security.secretbox",
     ),
 }
 
