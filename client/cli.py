@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         key, cert = _signing_files(args)
         connector = Connector(
             args.url, args.agency, password, use_digest=args.digest, wsdl=args.wsdl,
-            key=key, cert=cert,
+            key=key, cert=cert, retry_for=args.retry_for, on_retry=_say_retry,
         )  # fmt: skip
         return args.run(connector, args) or 0
     except ConnectorError as exc:
@@ -57,6 +57,13 @@ def _parser() -> argparse.ArgumentParser:
         help="environment variable holding the password (default LIENTHONG_PASSWORD)",
     )
     parser.add_argument("--digest", action="store_true", help="send a PasswordDigest")
+    parser.add_argument(
+        "--retry-for",
+        type=float,
+        default=120,
+        metavar="SECONDS",
+        help="keep retrying a busy or unreachable hub this long (default 120)",
+    )
     parser.add_argument("--wsdl", help="read the WSDL from this file or URL instead of URL?wsdl")
     commands = parser.add_subparsers(title="commands")
 
@@ -176,6 +183,10 @@ def _verify_proof(args) -> int:
     for record in about:
         print(f"  {record['at']}  {record['kind']:<13} {record['agency']:<16} {record['detail']}")
     return 0
+
+
+def _say_retry(error: Exception, delay: float) -> None:
+    print(f"hub not ready ({error}); retrying in {delay:.1f} s", file=sys.stderr)
 
 
 def _signing_files(args) -> tuple[bytes | None, bytes | None]:

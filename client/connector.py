@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
+import random
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,6 +21,7 @@ from zeep.transports import Transport
 
 from client.errors import HubFault, HubUnreachable
 from client.wsse import FreshUsernameToken
+from gateway import ns
 from gateway.envelope import parse_message
 from gateway.envelope.build import build_status
 from gateway.envelope.model import Organ, ResponseFor
@@ -25,6 +29,10 @@ from gateway.errors import GatewayError
 from gateway.security.signatures import sign_edxml, verify_edxml
 
 log = logging.getLogger("client")
+
+RETRYABLE = ("Server.Busy", "Server.Unavailable")
+BACKOFF = 0.5
+MAX_BACKOFF = 30.0
 
 
 @dataclass(frozen=True)
@@ -118,12 +126,21 @@ class Connector:
         timeout: float = 60,
         key: bytes | None = None,
         cert: bytes | None = None,
+        retry_for: float = 60,
+        on_retry: Callable[[Exception, float], None] | None = None,
     ):
-        """``key`` and ``cert`` (PEM): sign every document sent with the agency's key."""
+        """``key`` and ``cert`` (PEM): sign every document sent with the agency's key.
+
+        A busy or unreachable hub is retried with exponential backoff and jitter (at least
+        the hub's RetryAfter) for up to ``retry_for`` seconds; ``on_retry(error, delay)``
+        hears of each wait.
+        """
         if (key is None) != (cert is None):
             raise ValueError("signing needs both a key and a certificate")
         self.agency = agency
         self._key, self._cert = key, cert
+        self._retry_for = retry_for
+        self._on_retry = on_retry or _log_retry
         self._certificates: dict[str, str | None] = {}
         session = requests.Session()
         transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
@@ -292,13 +309,45 @@ class Connector:
         return handled
 
     def _call(self, operation: str, **arguments):
+        """Call the hub, riding out Busy, Unavailable and lost connections until the deadline.
+
+        Every operation may be repeated: sends are idempotent, a repeated fetch only
+        leases more, and acknowledgements are idempotent.
+        """
+        deadline = time.monotonic() + self._retry_for
+        for attempt in itertools.count():
+            try:
+                return self._call_once(operation, **arguments)
+            except (HubFault, HubUnreachable) as error:
+                if isinstance(error, HubFault) and error.code not in RETRYABLE:
+                    raise
+                delay = min(MAX_BACKOFF, BACKOFF * 2**attempt) * random.uniform(0.5, 1.0)
+                if isinstance(error, HubFault) and error.retry_after:
+                    delay = max(delay, error.retry_after)
+                if time.monotonic() + delay > deadline:
+                    raise
+                self._on_retry(error, delay)
+                time.sleep(delay)
+
+    def _call_once(self, operation: str, **arguments):
         try:
             return getattr(self._service, operation)(**arguments)
         except Fault as fault:
             code = (fault.code or "").split(":", 1)[-1]
-            raise HubFault(code, fault.message or "") from fault
+            raise HubFault(code, fault.message or "", _retry_after(fault)) from fault
         except (requests.RequestException, TransportError) as exc:
             raise HubUnreachable(str(exc)) from exc
+
+
+def _retry_after(fault: Fault) -> int | None:
+    if fault.detail is None:
+        return None
+    value = fault.detail.findtext(f".//{{{ns.GATEWAY}}}RetryAfter")
+    return int(value) if value and value.strip().isdigit() else None
+
+
+def _log_retry(error: Exception, delay: float) -> None:
+    log.warning("%s; retrying in %.1f s", error, delay)
 
 
 def folder_writer(folder: Path) -> Callable[[Message], Path]:

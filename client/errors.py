@@ -10,9 +10,11 @@ class ConnectorError(Exception):
 class HubFault(ConnectorError):
     """The hub refused a request; ``code`` is its stable fault code (``Client.Duplicate``)."""
 
-    def __init__(self, code: str, message: str):
+    def __init__(self, code: str, message: str, retry_after: int | None = None):
         self.code = code
         self.message = message
+        self.retry_after = retry_after
+        """Seconds the hub asked to wait (Server.Busy), if it said."""
         super().__init__(f"{code}: {message}")
 
 

@@ -70,6 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     set_cert.add_argument("code")
     set_cert.add_argument("file", type=Path)
     set_cert.set_defaults(run=_agency_set_cert)
+    quota = agency_commands.add_parser("set-quota", help="override an agency's limits")
+    quota.add_argument("code")
+    quota.add_argument("--per-minute", type=int, help="documents per minute (0: no limit)")
+    quota.add_argument("--bytes-per-day", type=int, help="bytes per day (0: no limit)")
+    quota.set_defaults(run=_agency_set_quota)
     policy = agency_commands.add_parser(
         "set-signature-policy", help="require signed documents from an agency, or not"
     )
@@ -173,6 +178,18 @@ def _agency_set_cert(args, settings: Settings) -> None:
     except DirectoryError as exc:
         raise _UserError(exc) from exc
     print(f"certificate set for {args.code}")
+
+
+def _agency_set_quota(args, settings: Settings) -> None:
+    from gateway.hub.directory import DirectoryError
+
+    try:
+        _directory(settings).set_quota(
+            args.code, per_minute=args.per_minute, bytes_per_day=args.bytes_per_day
+        )
+    except DirectoryError as exc:
+        raise _UserError(exc) from exc
+    print(f"quota set for {args.code}")
 
 
 def _agency_set_policy(args, settings: Settings) -> None:

@@ -94,6 +94,15 @@ class EmptyRequest(GatewayError):
     default_message = "The request body is empty."
 
 
+class Busy(GatewayError):
+    code = "Server.Busy"
+    default_message = "The hub is busy; retry after the number of seconds in RetryAfter."
+
+    def __init__(self, message: str | None = None, retry_after: int = 1):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(message)
+
+
 class Unavailable(GatewayError):
     code = "Server.Unavailable"
     default_message = "The gateway's database is unavailable; try again later."
@@ -113,6 +122,7 @@ CATALOGUE: tuple[type[GatewayError], ...] = (
     XMLSyntax,
     DTDNotAllowed,
     EmptyRequest,
+    Busy,
     Unavailable,
     GatewayError,
 )

@@ -47,6 +47,14 @@ class Settings:
     hub_certificate: str = ""
     """PEM certificate of that key, given to whoever checks an evidence proof."""
     checkpoint_interval_seconds: int = 3600
+    quota_per_minute: int = 600
+    """Documents one agency may send per minute (0: no limit); agencies can have their own."""
+    quota_bytes_per_day: int = 20 * 1024 * MiB
+    """Bytes one agency may send per day, Vietnam time (0: no limit)."""
+    quota_window_seconds: int = 60
+    """The window of the per-minute limit (shorter only in tests)."""
+    max_in_flight: int = 64
+    """SOAP requests one worker process handles at once; more get Server.Busy at once."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:

@@ -16,6 +16,7 @@ from gateway.hub.model import (
     OriginalDocument,
     SendResult,
     StoredDocument,
+    Usage,
 )
 from gateway.hub.ports import DuplicateKey
 
@@ -84,6 +85,9 @@ class _Agencies:
 
     def update(self, agency):
         self._db.agencies[agency.code] = agency
+
+    def lock(self, code):
+        pass
 
     def list(self, parent_code=None):
         return [
@@ -195,6 +199,12 @@ class _Messages:
             ),
             keep=lambda row: row.recipient == recipient,
         )
+
+    def usage(self, sender, window_start, day_start):
+        mine = [d for d in self._db.documents if d.sender == sender]
+        recent = [d.received_at for d in mine if d.received_at > window_start]
+        today = sum(len(d.content) for d in mine if d.received_at >= day_start)
+        return Usage(len(recent), min(recent, default=None), today)
 
     def message_ids_for(self, document_id):
         return [row.message_id for row in self._db.rows if row.document.document_id == document_id]

@@ -96,6 +96,19 @@ class Directory:
             raise DirectoryError(f"The signature policy is one of {', '.join(SIGNATURE_POLICIES)}.")
         self._change(code, signature_policy=policy)
 
+    def set_quota(
+        self, code: str, *, per_minute: int | None = None, bytes_per_day: int | None = None
+    ) -> None:
+        """Override the hub's default limits for one agency (0: no limit)."""
+        changes = {}
+        if per_minute is not None:
+            changes["quota_per_minute"] = per_minute
+        if bytes_per_day is not None:
+            changes["quota_bytes_per_day"] = bytes_per_day
+        if not changes or any(value < 0 for value in changes.values()):
+            raise DirectoryError("Give --per-minute and/or --bytes-per-day, 0 or more.")
+        self._change(code, **changes)
+
     def certificate(self, code: str) -> str | None:
         with self._uow() as uow:
             agency = uow.agencies.get(code)

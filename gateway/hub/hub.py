@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from gateway.envelope import parse_message
 from gateway.errors import (
     AuthenticationFailed,
+    Busy,
     GatewayError,
     InvalidRequest,
     TooLarge,
@@ -18,6 +19,7 @@ from gateway.hub import sending, timeline
 from gateway.hub.authentication import check_token
 from gateway.hub.model import AckResult, InboxMessage, SendResult, SendStatus
 from gateway.hub.ports import DuplicateKey, UnitOfWork
+from gateway.hub.quotas import check_quota
 from gateway.hub.signing import signature_mark
 from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
@@ -99,8 +101,10 @@ class Hub:
             previous = sending.previous_result(uow, agency, key, sha256)
             if previous is not None:
                 return previous
+            sender = uow.agencies.get(agency)
+            check_quota(uow, sender, len(content), now, self._settings)
             signature = signature_mark(
-                uow.agencies.get(agency), message, content,
+                sender, message, content,
                 settings=self._settings, ca_bundle=self._ca_bundle, now=now,
             )  # fmt: skip
             withdrawn = uow.messages.withdraw(sending.withdrawable(routing), now)
@@ -147,8 +151,8 @@ class Hub:
 
     def _record_refusal(self, agency: str, document_id: str, sha256: str, error) -> None:
         """Refusals of an authenticated agency are evidence too (nothing else is stored)."""
-        if isinstance(error, Unavailable):
-            return
+        if isinstance(error, (Unavailable, Busy)):
+            return  # no database to write to, or no room: only real refusals are evidence
         with self._uow() as uow:
             uow.events.record(
                 "refused", self._clock(), agency, document_id=document_id,

@@ -33,6 +33,9 @@ class Agency:
     """PEM X.509 certificate that the agency's document signatures are checked against."""
     signature_policy: str = "optional"
     """``required``: unsigned documents from this agency are refused."""
+    quota_per_minute: int | None = None
+    """Overrides the hub's default when set (0: no limit)."""
+    quota_bytes_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,15 @@ class SendStatus:
     sender: str
     received_at: datetime
     recipients: tuple[RecipientTimeline, ...]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What an agency sent lately: documents in the quota window, bytes today."""
+
+    recent_count: int
+    oldest_recent: datetime | None
+    bytes_today: int
 
 
 @dataclass(frozen=True)

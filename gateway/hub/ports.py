@@ -13,6 +13,7 @@ from gateway.hub.model import (
     NewDocument,
     OriginalDocument,
     StoredDocument,
+    Usage,
 )
 
 
@@ -26,6 +27,9 @@ class AgencyRepository(Protocol):
     def add(self, agency: Agency) -> None: ...
 
     def update(self, agency: Agency) -> None: ...
+
+    def lock(self, code: str) -> None:
+        """Hold the agency's row until the transaction ends (serialises its sends)."""
 
     def list(self, parent_code: str | None = None) -> Sequence[Agency]:
         """Every agency, or the direct children of ``parent_code``."""
@@ -50,6 +54,9 @@ class MessageRepository(Protocol):
 
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
+
+    def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
+        """Documents sent since ``window_start``, and bytes sent since ``day_start``."""
 
     def message_ids_for(self, document_id: str) -> list[str]:
         """The MessageIds of every delivery of documents with this DocumentId."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import threading
 from importlib import resources
 
 from lxml import etree
@@ -13,7 +14,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from gateway import ns
-from gateway.errors import EmptyRequest, GatewayError, TooLarge
+from gateway.errors import Busy, EmptyRequest, GatewayError, TooLarge
 from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
@@ -104,20 +105,32 @@ def _canonical(wsdl: bytes) -> bytes:
 
 
 class GatewayWsgi:
-    """Routes /soap to spyne, /wsdl/NAME to the contract files; refuses oversized bodies."""
+    """Routes /soap to spyne, /wsdl/NAME to the contract files.
+
+    Refuses, before reading the body, requests over the size limit and requests beyond
+    the number this worker may handle at once (Server.Busy).
+    """
 
     def __init__(self, hub: Hub, directory: Directory, settings: Settings):
         self._soap = build_soap_server(settings, hub, directory)
         self._max_request_bytes = settings.max_request_bytes
+        self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/soap":
-            if environ.get("REQUEST_METHOD") == "POST":
-                refusal = self._refuse_body(environ)
-                if refusal is not None:
-                    return _fault_response(refusal, start_response)
-            return self._soap(environ, start_response)
+            if environ.get("REQUEST_METHOD") != "POST":
+                return self._soap(environ, start_response)
+            refusal = self._refuse_body(environ)
+            if refusal is not None:
+                return _fault_response(refusal, start_response)
+            if not self._in_flight.acquire(blocking=False):
+                busy = Busy("The hub is handling as many requests as it can.", retry_after=1)
+                return _fault_response(busy, start_response)
+            try:
+                return list(self._soap(environ, start_response))
+            finally:
+                self._in_flight.release()
         if path.startswith("/wsdl/"):
             return _contract_file(path.removeprefix("/wsdl/"), start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])

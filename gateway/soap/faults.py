@@ -11,6 +11,7 @@ from spyne import Fault
 from gateway import ns
 from gateway.errors import (
     CATALOGUE,
+    Busy,
     GatewayError,
     InvalidDocument,
     InvalidRequest,
@@ -34,6 +35,8 @@ def to_fault(error: GatewayError) -> Fault:
     detail = _DETAIL.FaultDetail(_DETAIL.Code(error.code))
     if isinstance(error, InvalidDocument) and error.path:
         detail.append(_DETAIL.Path(error.path))
+    if isinstance(error, Busy):
+        detail.append(_DETAIL.RetryAfter(str(error.retry_after)))
     return Fault(faultcode=error.code, faultstring=error.message, detail=detail)
 
 

@@ -22,6 +22,7 @@ from gateway.hub.model import (
     OriginalDocument,
     SendResult,
     StoredDocument,
+    Usage,
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.security.evidence import RECORD_FIELDS, record_hash
@@ -54,6 +55,9 @@ class SqlAgencies:
         self._conn.execute(
             update(agencies).where(agencies.c.code == agency.code).values(**_agency_values(agency))
         )
+
+    def lock(self, code: str) -> None:
+        self._conn.execute(select(agencies.c.code).where(agencies.c.code == code).with_for_update())
 
     def list(self, parent_code: str | None = None) -> Sequence[Agency]:
         query = select(agencies)
@@ -270,6 +274,22 @@ class SqlMessages:
         ).first()  # fmt: skip
         return self._original(row, recipient) if row else None
 
+    def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
+        since = min(window_start, day_start)
+        recent = documents.c.received_at > _at(window_start)
+        today = documents.c.received_at >= _at(day_start)
+        row = self._conn.execute(
+            select(
+                func.count().filter(recent),
+                func.min(documents.c.received_at).filter(recent),
+                func.coalesce(func.sum(documents.c.size).filter(today), 0),
+            ).where(documents.c.sender == sender, documents.c.received_at >= _at(since))
+        ).one()
+        oldest = row[1]
+        if isinstance(oldest, str):  # SQLite returns aggregates of dates as text
+            oldest = UTCDateTime().process_result_value(datetime.fromisoformat(oldest), None)
+        return Usage(recent_count=row[0], oldest_recent=oldest, bytes_today=int(row[2]))
+
     def message_ids_for(self, document_id: str) -> list[str]:
         return list(
             self._conn.execute(
@@ -418,6 +438,8 @@ def _agency(row) -> Agency:
         parent_code=row.parent_code,
         certificate=row.certificate,
         signature_policy=row.signature_policy,
+        quota_per_minute=row.quota_per_minute,
+        quota_bytes_per_day=row.quota_bytes_per_day,
     )
 
 
@@ -432,6 +454,8 @@ def _agency_values(agency: Agency) -> dict:
         parent_code=agency.parent_code,
         certificate=agency.certificate,
         signature_policy=agency.signature_policy,
+        quota_per_minute=agency.quota_per_minute,
+        quota_bytes_per_day=agency.quota_bytes_per_day,
     )
 
 

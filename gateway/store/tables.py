@@ -65,6 +65,8 @@ agencies = Table(
     Column("parent_code", String(35), nullable=True, index=True),
     Column("certificate", Text, nullable=True),
     Column("signature_policy", String(16), nullable=False, default="optional"),
+    Column("quota_per_minute", Integer, nullable=True),
+    Column("quota_bytes_per_day", BigInteger, nullable=True),
 )
 
 documents = Table(
@@ -85,6 +87,7 @@ documents = Table(
     Column("signature", String(16), nullable=False, default="none"),
     UniqueConstraint("sender", "idempotency_key"),
     Index(None, "document_id"),
+    Index(None, "sender", "received_at"),
 )
 
 document_contents = Table(

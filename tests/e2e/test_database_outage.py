@@ -86,8 +86,8 @@ def cluster():
 def test_an_outage_gives_server_unavailable_quickly_and_the_hub_recovers(cluster, tmp_path):
     hub = start_hub(tmp_path, cluster.url, db_timeout_seconds=2)
     try:
-        sender = Connector(hub.url, G12, hub.passwords[G12], timeout=30)
-        recipient = Connector(hub.url, H31, hub.passwords[H31], timeout=30)
+        sender = Connector(hub.url, G12, hub.passwords[G12], timeout=30, retry_for=0)
+        recipient = Connector(hub.url, H31, hub.passwords[H31], timeout=30, retry_for=0)
         sender.send(document(document_id="G12,1", recipients=(H31,)))
         cluster.stop()
         for call in (

@@ -17,7 +17,7 @@ from tests.hubprocess import start_hub, stop_hub
 
 
 def connect(hub, agency) -> Connector:
-    return Connector(hub.url, agency, hub.passwords[agency], timeout=20)
+    return Connector(hub.url, agency, hub.passwords[agency], timeout=20, retry_for=0)
 
 
 def integrity_problems(db_url: str) -> dict:

@@ -100,3 +100,15 @@ def test_a_valid_request_is_still_served(hub):
     response = hub.call(signed_in(send_body(document())))
     assert response.status == 200
     assert hub.row_counts()["documents"] == before["documents"] + 1
+
+
+def test_requests_beyond_what_a_worker_handles_at_once_are_busy(tmp_path):
+    hub = InProcessHub(f"sqlite:///{tmp_path / 'busy.db'}", max_in_flight=1)
+    hub.app._in_flight.acquire()  # one request is being handled
+    try:
+        response = hub.call(signed_in("<lt:GetDocuments/>"))
+    finally:
+        hub.app._in_flight.release()
+    assert response.fault_code == "Server.Busy"
+    assert b"<lt:RetryAfter>1</lt:RetryAfter>" in response.body
+    hub.gateway.engine.dispose()

@@ -203,3 +203,21 @@ def test_an_unreachable_database_is_unavailable():
     )
     with pytest.raises(Unavailable):
         gw.hub.fetch(H31, 10)
+
+
+def test_quotas_count_from_the_database(database_url):
+    from gateway.errors import Busy
+
+    gw = build_gateway(Settings(db_url=database_url, quota_per_minute=2))
+    for code in (G12, H31, H49):
+        gw.directory.add(code, code, "pw")
+    gw.hub.send(G12, document(document_id="G12,1"))
+    gw.hub.send(G12, document(document_id="G12,2"))
+    with pytest.raises(Busy) as caught:
+        gw.hub.send(G12, document(document_id="G12,3"))
+    assert 1 <= caught.value.retry_after <= 60
+    gw.hub.send(H31, document(sender=H31, recipients=(H49,), document_id="H31,1"))
+    gw.directory.set_quota(G12, per_minute=0, bytes_per_day=100)
+    with pytest.raises(Busy):
+        gw.hub.send(G12, document(document_id="G12,3"))
+    gw.engine.dispose()
