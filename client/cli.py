@@ -106,6 +106,9 @@ def _parser() -> argparse.ArgumentParser:
     status_send.add_argument("--department", default="")
     status_send.set_defaults(run=_status_send)
 
+    stats = commands.add_parser("stats", help="this agency's figures for the last 30 days")
+    stats.set_defaults(run=_stats)
+
     agencies = commands.add_parser("agencies", help="list the hub's agency directory")
     agencies.add_argument("--parent", metavar="CODE", help="only the direct children of CODE")
     agencies.set_defaults(run=_agencies)
@@ -241,6 +244,18 @@ def _status_send(connector: Connector, args) -> None:
         print(
             f"status {args.code} to {delivery.recipient}  {delivery.message_id}  {delivery.state}"
         )
+
+
+def _stats(connector: Connector, args) -> None:
+    figures = connector.statistics()
+    for name in ("Sent", "SentBytes", "Received", "Acknowledged", "Pending", "Refused"):
+        print(f"{name:<14} {figures[name]:>10}")
+    if figures.get("OldestPendingAt"):
+        print(f"{'OldestPending':<14} {figures['OldestPendingAt'].isoformat()}")
+    for day in figures.get("Days") or []:
+        print(f"  {day['Day'].isoformat()}  {day['Sent']:>6} sent  {day['Bytes']:>12} bytes")
+    for waiting in figures.get("NotPickedUp") or []:
+        print(f"  not picked up by {waiting['Recipient']}: {waiting['DocumentId']}")
 
 
 def _agencies(connector: Connector, args) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import requests
 import zeep
+import zeep.helpers
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 
@@ -264,6 +265,11 @@ class Connector:
             department=department,
         )
         return self.send(message)
+
+    def statistics(self, since: datetime | None = None, until: datetime | None = None) -> dict:
+        """This agency's own figures (GetStatistics), as plain data."""
+        result = self._call("GetStatistics", From=since, To=until)
+        return zeep.helpers.serialize_object(result, dict)
 
     def agencies(self, parent_code: str | None = None) -> list[AgencyEntry]:
         """The hub's agency directory, or the direct children of ``parent_code``."""

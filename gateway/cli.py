@@ -112,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.set_defaults(run=_restore)
 
+    stats = commands.add_parser("stats", help="print the hub's figures per agency")
+    stats.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 30 days)")
+    stats.add_argument("--agency", help="only this agency")
+    stats.add_argument("--stale-hours", type=int, default=24, help="'not picked up' after")
+    stats.set_defaults(run=_stats)
+
     audit = commands.add_parser("audit", help="check and export the evidence log")
     audit_commands = audit.add_subparsers(title="audit commands")
     verify = audit_commands.add_parser("verify", help="walk the evidence chain")
@@ -200,6 +206,53 @@ def _agency_set_policy(args, settings: Settings) -> None:
     except DirectoryError as exc:
         raise _UserError(exc) from exc
     print(f"signatures {args.policy} for {args.code}")
+
+
+def _date(text: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date: {text}") from exc
+
+
+def _stats(args, settings: Settings) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.bootstrap import build_gateway
+    from gateway.hub.quotas import VIETNAM
+
+    gateway = build_gateway(settings)
+    now = datetime.now(UTC)
+    since = (
+        datetime.combine(args.since, datetime.min.time(), VIETNAM)
+        if args.since
+        else now - timedelta(days=30)
+    )
+    codes = [args.agency] if args.agency else [a.code for a in gateway.directory.list()]
+    print(f"from {since.isoformat()} to {now.isoformat()}")
+    print(f"{'AGENCY':<18} {'SENT':>6} {'BYTES':>12} {'RECEIVED':>8} {'ACKED':>6} "
+          f"{'PENDING':>7} {'REFUSED':>7}  OLDEST PENDING")  # fmt: skip
+    for code in codes:
+        figures = gateway.hub.statistics(code, since, now, args.stale_hours)
+        age = _age(now - figures.oldest_pending) if figures.oldest_pending else "-"
+        print(
+            f"{code:<18} {figures.sent:>6} {figures.sent_bytes:>12} {figures.received:>8} "
+            f"{figures.acknowledged:>6} {figures.pending:>7} {figures.refused:>7}  {age}"
+        )
+    stale = gateway.hub.not_picked_up(args.stale_hours)
+    if args.agency:
+        stale = [s for s in stale if args.agency in (s.sender, s.recipient)]
+    print(f"\nnot picked up for more than {args.stale_hours} hours: {len(stale)}")
+    for item in stale:
+        print(f"  {item.recipient:<18} {_age(now - item.received_at):>10}  from {item.sender}: "
+              f"{item.document_id}")  # fmt: skip
+
+
+def _age(delta) -> str:
+    hours, seconds = divmod(int(delta.total_seconds()), 3600)
+    return f"{hours}h{seconds // 60:02d}m"
 
 
 def _audit_verify(args, settings: Settings) -> int:

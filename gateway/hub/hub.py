@@ -17,10 +17,11 @@ from gateway.errors import (
 )
 from gateway.hub import sending, timeline
 from gateway.hub.authentication import check_token
-from gateway.hub.model import AckResult, InboxMessage, SendResult, SendStatus
+from gateway.hub.model import AckResult, Backlog, InboxMessage, SendResult, SendStatus, Stale
 from gateway.hub.ports import DuplicateKey, UnitOfWork
 from gateway.hub.quotas import check_quota
 from gateway.hub.signing import signature_mark
+from gateway.hub.statistics import AgencyStatistics, agency_statistics
 from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken
@@ -219,6 +220,32 @@ class Hub:
                 self._checkpoint_if_due(uow, now)
             uow.commit()
         return AckResult(len(found), tuple(i for i in ids if i not in found))
+
+    def statistics(
+        self,
+        agency: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        stale_hours: int = 24,
+    ) -> AgencyStatistics:
+        """An agency's own figures between ``since`` (default: 30 days ago) and ``until``."""
+        now = self._clock()
+        until = until or now
+        since = since or until - timedelta(days=30)
+        if since >= until:
+            raise InvalidRequest("From must be before To.")
+        with self._uow() as uow:
+            return agency_statistics(uow, agency, since, until, now, stale_hours)
+
+    def backlog(self) -> list[Backlog]:
+        """Open deliveries per recipient, with the oldest one's age."""
+        with self._uow() as uow:
+            return list(uow.messages.backlog())
+
+    def not_picked_up(self, hours: int) -> list[Stale]:
+        """Deliveries nobody has fetched for ``hours``, oldest first."""
+        with self._uow() as uow:
+            return list(uow.messages.stale(self._clock() - timedelta(hours=hours)))
 
     def checkpoint(self) -> dict:
         """Sign the evidence chain's head now."""

@@ -71,6 +71,7 @@ class NewDocument:
     status_code: str = ""
     signature: str = "none"
     """none, valid, or weak (a SHA-1 signature the settings admitted)."""
+    document_type: str = ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,37 @@ class SendStatus:
     sender: str
     received_at: datetime
     recipients: tuple[RecipientTimeline, ...]
+
+
+@dataclass(frozen=True)
+class SentRow:
+    """One message an agency sent, as statistics count it."""
+
+    received_at: datetime
+    size: int
+    kind: str
+    document_type: str
+    status_code: str
+    recipients: int
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A recipient's open deliveries: how many, and since when the oldest waits."""
+
+    recipient: str
+    pending: int
+    oldest: datetime
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A delivery nobody has picked up."""
+
+    document_id: str
+    sender: str
+    recipient: str
+    received_at: datetime
 
 
 @dataclass(frozen=True)

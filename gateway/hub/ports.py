@@ -8,10 +8,13 @@ from typing import Protocol
 
 from gateway.hub.model import (
     Agency,
+    Backlog,
     EventRecord,
     InboxMessage,
     NewDocument,
     OriginalDocument,
+    SentRow,
+    Stale,
     StoredDocument,
     Usage,
 )
@@ -58,6 +61,18 @@ class MessageRepository(Protocol):
     def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
         """Documents sent since ``window_start``, and bytes sent since ``day_start``."""
 
+    def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]: ...
+
+    def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
+        """(delivered to the recipient, of which acknowledged) in the period."""
+
+    def backlog(self, recipient: str | None = None) -> list[Backlog]: ...
+
+    def stale(
+        self, older_than: datetime, recipient: str | None = None, sender: str | None = None
+    ) -> list[Stale]:
+        """Deliveries never fetched of documents received before ``older_than``."""
+
     def message_ids_for(self, document_id: str) -> list[str]:
         """The MessageIds of every delivery of documents with this DocumentId."""
 
@@ -103,6 +118,8 @@ class EventLog(Protocol):
     def records(self, after_seq: int = 0, limit: int = 1000) -> list[dict]: ...
 
     def checkpoints(self) -> list[dict]: ...
+
+    def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int: ...
 
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]: ...
 

@@ -149,6 +149,7 @@ def new_document(
         related_pk=routing.original.pk if routing.original else None,
         status_code=message.status_code,
         signature=signature,
+        document_type=(message.document_type_name or message.document_type)[:100],
     )
 
 

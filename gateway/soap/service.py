@@ -15,6 +15,7 @@ from gateway.hub.model import (
     SendResult,
     SendStatus,
 )
+from gateway.hub.statistics import AgencyStatistics
 from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
@@ -79,6 +80,13 @@ class LienThongService(Service):
         sees only its own row.
         """
         return _send_status(ctx.app.hub.send_status(ctx.udc, DocumentId))
+
+    @rpc(types.Period, types.Period, _returns=types.Statistics)
+    def GetStatistics(ctx, From, To):
+        """The caller's own figures between From (default: 30 days before To) and To
+        (default: now): sent, received, pending, acknowledged, refused, bytes, per day,
+        document type and status code, and its documents nobody has picked up for 24 hours."""
+        return _statistics(ctx.app.hub.statistics(ctx.udc, From, To))
 
     @rpc(types.AgencyCode, _returns=Unicode(min_occurs=0, nillable=False))
     def GetAgencyCertificate(ctx, Code):
@@ -175,5 +183,29 @@ def _recipient_status(row: RecipientTimeline) -> types.RecipientStatus:
                 Description=entry.description or None,
             )
             for entry in row.entries
+        ],
+    )
+
+
+def _statistics(figures: AgencyStatistics) -> types.Statistics:
+    return types.Statistics(
+        Agency=figures.agency,
+        From=figures.since,
+        To=figures.until,
+        Sent=figures.sent,
+        SentBytes=figures.sent_bytes,
+        Received=figures.received,
+        Acknowledged=figures.acknowledged,
+        Pending=figures.pending,
+        Refused=figures.refused,
+        OldestPendingAt=figures.oldest_pending,
+        Days=[types.DayCount(Day=d, Sent=n, Bytes=b) for d, n, b in figures.by_day],
+        DocumentTypes=[types.NamedCount(Name=t, Count=n) for t, n in figures.by_type],
+        StatusCodes=[types.NamedCount(Name=c, Count=n) for c, n in figures.by_status],
+        NotPickedUp=[
+            types.WaitingDelivery(
+                DocumentId=s.document_id, Recipient=s.recipient, ReceivedAt=s.received_at
+            )
+            for s in figures.not_picked_up
         ],
     )

@@ -1,6 +1,6 @@
 """The wire types of the contract. Lists are repeated elements, never wrapped arrays."""
 
-from spyne import Boolean, ByteArray, ComplexModel, DateTime, Enum, Integer, Unicode
+from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Enum, Integer, Unicode
 
 from gateway import ns
 
@@ -131,6 +131,54 @@ class AgencyInfo(_Model):
     ]
 
 
+class DayCount(_Model):
+    _type_info = [
+        ("Day", Date(**_REQUIRED)),
+        ("Sent", Integer(**_REQUIRED)),
+        ("Bytes", Integer(**_REQUIRED)),
+    ]
+
+
+class NamedCount(_Model):
+    _type_info = [("Name", Unicode(**_REQUIRED)), ("Count", Integer(**_REQUIRED))]
+
+
+class WaitingDelivery(_Model):
+    """A delivery nobody has fetched yet, of a document the caller sent."""
+
+    _type_info = [
+        ("DocumentId", DocumentId),
+        ("Recipient", AgencyCode),
+        ("ReceivedAt", Timestamp),
+    ]
+
+
+def _many(model):
+    return model.customize(max_occurs="unbounded", min_occurs=0, nillable=False)
+
+
+class Statistics(_Model):
+    """An agency's own figures for a period: what it sent and received, and what waits."""
+
+    _type_info = [
+        ("Agency", AgencyCode),
+        ("From", Timestamp),
+        ("To", Timestamp),
+        ("Sent", Integer(**_REQUIRED)),
+        ("SentBytes", Integer(**_REQUIRED)),
+        ("Received", Integer(**_REQUIRED)),
+        ("Acknowledged", Integer(**_REQUIRED)),
+        ("Pending", Integer(**_REQUIRED)),
+        ("Refused", Integer(**_REQUIRED)),
+        ("OldestPendingAt", DateTime(min_occurs=0, nillable=False)),
+        ("Days", _many(DayCount)),
+        ("DocumentTypes", _many(NamedCount)),
+        ("StatusCodes", _many(NamedCount)),
+        ("NotPickedUp", _many(WaitingDelivery)),
+    ]
+
+
 MaxCount = Integer(ge=1, min_occurs=0, nillable=False)
 MessageIds = Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)
 ParentCode = Unicode(35, min_occurs=0, nillable=False)
+Period = DateTime(min_occurs=0, nillable=False)

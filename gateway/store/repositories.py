@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Agency,
+    Backlog,
     Delivery,
     DeliveryState,
     EventRecord,
@@ -21,6 +22,8 @@ from gateway.hub.model import (
     OriginalDelivery,
     OriginalDocument,
     SendResult,
+    SentRow,
+    Stale,
     StoredDocument,
     Usage,
 )
@@ -137,6 +140,7 @@ class SqlMessages:
                         related_pk=document.related_pk,
                         status_code=document.status_code,
                         signature=document.signature,
+                        document_type=document.document_type,
                     )
                 ).inserted_primary_key[0]
         except IntegrityError as exc:
@@ -285,10 +289,70 @@ class SqlMessages:
                 func.coalesce(func.sum(documents.c.size).filter(today), 0),
             ).where(documents.c.sender == sender, documents.c.received_at >= _at(since))
         ).one()
-        oldest = row[1]
-        if isinstance(oldest, str):  # SQLite returns aggregates of dates as text
-            oldest = UTCDateTime().process_result_value(datetime.fromisoformat(oldest), None)
-        return Usage(recent_count=row[0], oldest_recent=oldest, bytes_today=int(row[2]))
+        return Usage(recent_count=row[0], oldest_recent=_as_utc(row[1]), bytes_today=int(row[2]))
+
+    def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]:
+        recipients = (
+            select(func.count()).where(deliveries.c.document_pk == documents.c.id).scalar_subquery()
+        )
+        rows = self._conn.execute(
+            select(
+                documents.c.received_at, documents.c.size, documents.c.kind,
+                documents.c.document_type, documents.c.status_code, recipients,
+            ).where(
+                documents.c.sender == sender,
+                documents.c.received_at >= _at(since),
+                documents.c.received_at < _at(until),
+            )
+        ).all()  # fmt: skip
+        return [SentRow(*row) for row in rows]
+
+    def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
+        acknowledged = deliveries.c.state == DeliveryState.ACKNOWLEDGED.value
+        row = self._conn.execute(
+            select(func.count(), func.count().filter(acknowledged))
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.state != DeliveryState.WITHDRAWN.value,
+                documents.c.received_at >= _at(since),
+                documents.c.received_at < _at(until),
+            )
+        ).one()
+        return row[0], row[1]
+
+    def backlog(self, recipient: str | None = None) -> list[Backlog]:
+        query = (
+            select(deliveries.c.recipient, func.count(), func.min(documents.c.received_at))
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(deliveries.c.state.in_(OPEN_STATES))
+            .group_by(deliveries.c.recipient)
+            .order_by(deliveries.c.recipient)
+        )
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        return [Backlog(row[0], row[1], _as_utc(row[2])) for row in self._conn.execute(query)]
+
+    def stale(
+        self, older_than: datetime, recipient: str | None = None, sender: str | None = None
+    ) -> list[Stale]:
+        query = (
+            select(documents.c.document_id, documents.c.sender, deliveries.c.recipient,
+                   documents.c.received_at)
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.lease_count == 0,
+                documents.c.received_at < _at(older_than),
+            )
+            .order_by(documents.c.received_at)
+            .limit(1000)
+        )  # fmt: skip
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        if sender is not None:
+            query = query.where(documents.c.sender == sender)
+        return [Stale(*row[:3], _as_utc(row[3])) for row in self._conn.execute(query)]
 
     def message_ids_for(self, document_id: str) -> list[str]:
         return list(
@@ -411,6 +475,16 @@ class SqlEvents:
         rows = self._conn.execute(select(checkpoints).order_by(checkpoints.c.seq)).mappings()
         return [{k: row[k] for k in ("seq", "head_hash", "at", "signature")} for row in rows]
 
+    def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int:
+        return self._conn.execute(
+            select(func.count()).where(
+                events.c.kind == kind,
+                events.c.agency == agency,
+                events.c.at >= _at(since),
+                events.c.at < _at(until),
+            )
+        ).scalar()
+
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]:
         """Sequence numbers of the records about a document or its deliveries."""
         condition = events.c.document_id == document_id
@@ -457,6 +531,13 @@ def _agency_values(agency: Agency) -> dict:
         quota_per_minute=agency.quota_per_minute,
         quota_bytes_per_day=agency.quota_bytes_per_day,
     )
+
+
+def _as_utc(value) -> datetime | None:
+    """An aggregate of a date column (SQLite returns those as text) as an aware datetime."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return UTCDateTime().process_result_value(value, None)
 
 
 def _at(moment: datetime):

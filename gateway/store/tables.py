@@ -85,6 +85,7 @@ documents = Table(
     Column("related_pk", Id, ForeignKey("documents.id"), nullable=True, index=True),
     Column("status_code", String(2), nullable=False, default=""),
     Column("signature", String(16), nullable=False, default="none"),
+    Column("document_type", Unicode(100), nullable=False, default=""),
     UniqueConstraint("sender", "idempotency_key"),
     Index(None, "document_id"),
     Index(None, "sender", "received_at"),

@@ -32,6 +32,7 @@ def test_zeep_reads_the_contract_and_its_lists_are_repeated_elements():
         "GetSendStatus",
         "GetAgencies",
         "GetAgencyCertificate",
+        "GetStatistics",
     }
     ack = client.get_element("{urn:lienthong:gateway:1}AckDocument")
     [(name, element)] = ack.type.elements

@@ -1,0 +1,53 @@
+"""Statistics counted from the store, on SQLite and PostgreSQL."""
+
+from datetime import timedelta
+
+import pytest
+
+from gateway.bootstrap import build_gateway
+from gateway.errors import Duplicate, InvalidRequest
+from gateway.hub.hub import Hub
+from gateway.settings import Settings
+from gateway.store.unit_of_work import SqlUnitOfWork
+from tests.builders import G12, H31, H49, document, status
+from tests.unit.test_timeline import Clock
+
+
+@pytest.fixture
+def hub(database_url):
+    gateway = build_gateway(Settings(db_url=database_url))
+    for code in (G12, H31, H49):
+        gateway.directory.add(code, code, "pw")
+    clock = Clock()
+    yield Hub(lambda: SqlUnitOfWork(gateway.engine), gateway.settings, clock=clock), clock
+    gateway.engine.dispose()
+
+
+def test_the_figures_match_what_was_sent(hub):
+    hub, clock = hub
+    for n in range(3):
+        hub.send(G12, document(document_id=f"G12,{n}", attachment=b"x" * 100))
+    [first, *_] = hub.fetch(H31, 10)
+    hub.acknowledge(H31, [first.message_id])
+    hub.send(H31, status(H31, G12, "G12,0", code="03"))
+    with pytest.raises(Duplicate):
+        hub.send(G12, document(document_id="G12,0", subject="other bytes"))  # refused
+    clock.now += timedelta(hours=30)
+
+    mine = hub.statistics(G12)
+    assert (mine.sent, mine.refused) == (3, 1)
+    assert mine.sent_bytes > 300
+    assert mine.by_type == (("Công văn", 3),)
+    assert [count for _, count, _ in mine.by_day] == [3]
+    assert {(s.recipient, s.document_id) for s in mine.not_picked_up} == {
+        (H49, "G12,0"), (H49, "G12,1"), (H49, "G12,2")
+    }  # fmt: skip
+    theirs = hub.statistics(H31)
+    assert (theirs.sent, theirs.received, theirs.acknowledged, theirs.pending) == (1, 3, 1, 2)
+    assert theirs.by_status == (("03", 1),)
+    assert theirs.oldest_pending is not None
+    backlog = {b.recipient: b.pending for b in hub.backlog()}
+    assert backlog == {H31: 2, H49: 3, G12: 1}
+    assert len(hub.not_picked_up(24)) == 4
+    with pytest.raises(InvalidRequest):
+        hub.statistics(G12, clock.now, clock.now - timedelta(days=1))
