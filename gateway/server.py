@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
+
 from gunicorn.app.base import BaseApplication
 
 from gateway.settings import Settings
@@ -17,7 +20,8 @@ class GatewayServer(BaseApplication):
     def load_config(self) -> None:
         settings = self._settings
         for key, value in {
-            "bind": f"{settings.host}:{settings.port}",
+            "bind": [f"{settings.host}:{settings.port}"]
+            + ([f"{settings.host}:{settings.admin_port}"] if settings.admin_port else []),
             "workers": settings.workers,
             "worker_class": "gthread",
             "threads": settings.threads,
@@ -43,4 +47,6 @@ def serve(settings: Settings) -> None:
     from gateway.bootstrap import build_gateway
 
     build_gateway(settings).engine.dispose()
+    # Workers count into files here, and a scrape of any worker adds them all up.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lienthong-metrics-"))
     GatewayServer(settings).run()

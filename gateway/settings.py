@@ -55,6 +55,10 @@ class Settings:
     """The window of the per-minute limit (shorter only in tests)."""
     max_in_flight: int = 64
     """SOAP requests one worker process handles at once; more get Server.Busy at once."""
+    ops_token: str = ""
+    """Bearer token that opens /metrics and /health on the public port."""
+    admin_port: int = 0
+    """If set, /metrics and /health are also served without a token on HOST:ADMIN_PORT."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:

@@ -247,6 +247,15 @@ class Hub:
         with self._uow() as uow:
             return list(uow.messages.stale(self._clock() - timedelta(hours=hours)))
 
+    def healthy(self) -> bool:
+        """Whether the database answers."""
+        try:
+            with self._uow() as uow:
+                uow.agencies.get("")
+        except Unavailable:
+            return False
+        return True
+
     def checkpoint(self) -> dict:
         """Sign the evidence chain's head now."""
         if self._signer is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import logging
 import threading
@@ -21,6 +22,7 @@ from gateway.settings import Settings
 from gateway.soap.faults import log_fault, normalize, to_fault
 from gateway.soap.protocol import HardenedSoap11
 from gateway.soap.service import LienThongService
+from gateway.web import metrics
 
 SERVICE_NAME = "LienThongGateway"
 DEFAULT_ADDRESS = Settings().public_url
@@ -112,6 +114,9 @@ class GatewayWsgi:
     """
 
     def __init__(self, hub: Hub, directory: Directory, settings: Settings):
+        self._hub = hub
+        self._ops_token = settings.ops_token
+        self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
         self._max_request_bytes = settings.max_request_bytes
         self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
@@ -133,8 +138,32 @@ class GatewayWsgi:
                 self._in_flight.release()
         if path.startswith("/wsdl/"):
             return _contract_file(path.removeprefix("/wsdl/"), start_response)
+        if path in ("/metrics", "/health"):
+            return self._operations(path, environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not found. The SOAP endpoint is /soap and its WSDL /soap?wsdl.\n"]
+
+    def _operations(self, path: str, environ, start_response):
+        """/metrics and /health: on the admin port, or with the operations token."""
+        allowed = environ.get("SERVER_PORT") == self._admin_port or (
+            self._ops_token
+            and hmac.compare_digest(
+                environ.get("HTTP_AUTHORIZATION", ""), f"Bearer {self._ops_token}"
+            )
+        )
+        if not allowed:
+            start_response("403 Forbidden", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Forbidden: send Authorization: Bearer <LIENTHONG_OPS_TOKEN>.\n"]
+        if path == "/health":
+            healthy = self._hub.healthy()
+            start_response(
+                "200 OK" if healthy else "503 Service Unavailable",
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
+            return [b"ok\n" if healthy else b"database unreachable\n"]
+        body = metrics.exposition(self._hub.backlog)
+        start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE_LATEST)])
+        return [body]
 
     def _refuse_body(self, environ):
         length = environ.get("CONTENT_LENGTH") or ""
@@ -152,6 +181,7 @@ class GatewayWsgi:
 
 def _fault_response(error, start_response):
     """A SOAP fault for a request refused before spyne sees it."""
+    metrics.count_refusal(error.code)
     fault = to_fault(error)
     log_fault(fault)
     envelope = _ENV.Envelope(

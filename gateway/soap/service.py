@@ -19,6 +19,7 @@ from gateway.hub.statistics import AgencyStatistics
 from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
+from gateway.web import metrics
 
 log = logging.getLogger("gateway.soap")
 RETRY_PAUSE_SECONDS = 0.25
@@ -30,11 +31,15 @@ class LienThongService(Service):
     @classmethod
     def call_wrapper(cls, ctx, args=None):
         try:
-            token = read_username_token(_header_element(ctx.in_header_doc))
-            ctx.udc = _once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
-            return _once_more_if_unavailable(lambda: super(cls, cls).call_wrapper(ctx, args))
-        except GatewayError as error:
-            raise to_fault(error) from error
+            with metrics.observed(ctx.method_name):
+                try:
+                    token = read_username_token(_header_element(ctx.in_header_doc))
+                    ctx.udc = _once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
+                    return _once_more_if_unavailable(
+                        lambda: super(cls, cls).call_wrapper(ctx, args)
+                    )
+                except GatewayError as error:
+                    raise to_fault(error) from error
         except Fault:
             raise
         except Exception as error:

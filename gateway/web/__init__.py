@@ -1,0 +1,1 @@
+"""Operations endpoints: Prometheus metrics and the health check."""

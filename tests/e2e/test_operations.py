@@ -1,0 +1,56 @@
+"""/metrics and /health: refused on the public port without the token, open on the admin port."""
+
+import pytest
+import requests
+
+from client.connector import Connector
+from client.errors import HubFault
+from tests.builders import G12, H31, document
+from tests.hubprocess import free_port, start_hub, stop_hub
+
+TOKEN = "ops-secret"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("ops")
+    admin = free_port()
+    running = start_hub(
+        tmp, f"sqlite:///{tmp / 'hub.db'}", ops_token=TOKEN, admin_port=admin, workers=2
+    )
+    running.admin_url = f"http://127.0.0.1:{admin}"
+    yield running
+    stop_hub(running)
+
+
+def base(hub) -> str:
+    return hub.url.removesuffix("/soap")
+
+
+def test_the_public_port_wants_the_token(hub):
+    for path in ("/metrics", "/health"):
+        assert requests.get(base(hub) + path, timeout=10).status_code == 403
+        wrong = {"Authorization": "Bearer nope"}
+        assert requests.get(base(hub) + path, headers=wrong, timeout=10).status_code == 403
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    health = requests.get(base(hub) + "/health", headers=auth, timeout=10)
+    assert (health.status_code, health.text) == (200, "ok\n")
+
+
+def test_metrics_count_requests_faults_and_backlog_across_workers(hub):
+    sender = Connector(hub.url, G12, hub.passwords[G12])
+    for n in range(4):
+        sender.send(document(document_id=f"G12,metrics,{n}"))
+    with pytest.raises(HubFault):
+        Connector(hub.url, H31, "wrong", retry_for=0).fetch()
+    text = requests.get(hub.admin_url + "/metrics", timeout=10).text
+    sent = [
+        line for line in text.splitlines()
+        if line.startswith("lienthong_requests_total{") and 'operation="SendDocument"' in line
+        and 'outcome="ok"' in line
+    ]  # fmt: skip
+    assert sum(float(line.split()[-1]) for line in sent) == 4
+    assert 'outcome="Client.Authentication"' in text
+    assert 'lienthong_backlog_messages{recipient="000.00.00.H31"} 4.0' in text
+    assert "lienthong_request_seconds_bucket" in text
+    assert requests.get(hub.admin_url + "/health", timeout=10).status_code == 200
