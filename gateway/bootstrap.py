@@ -10,7 +10,8 @@ from sqlalchemy import Engine
 
 from gateway.hub.audit import Audit
 from gateway.hub.directory import Directory
-from gateway.hub.hub import Hub
+from gateway.hub.hub import Hub, utcnow
+from gateway.hub.operators import Operators
 from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
 from gateway.settings import Settings
@@ -26,6 +27,7 @@ class Gateway:
     hub: Hub
     directory: Directory
     audit: Audit
+    operators: Operators
 
 
 def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
@@ -51,6 +53,7 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
         hub=Hub(unit_of_work, settings, secret_box=secret_box, signer=signer, ca_bundle=ca_bundle),
         directory=Directory(unit_of_work, secret_box, ca_bundle),
         audit=Audit(unit_of_work, signer.certificate_pem if signer else None),
+        operators=Operators(unit_of_work, utcnow),
     )
 
 
@@ -59,8 +62,11 @@ def build_wsgi_app(settings: Settings, *, migrate: bool = True):
     from gateway.soap.application import GatewayWsgi
 
     configure_logging(settings)
+    from gateway.web.dashboard import Dashboard
+
     gateway = build_gateway(settings, migrate=migrate)
-    return GatewayWsgi(gateway.hub, gateway.directory, settings)
+    dashboard = Dashboard(gateway.hub, gateway.operators)
+    return GatewayWsgi(gateway.hub, gateway.directory, settings, dashboard)
 
 
 def configure_logging(settings: Settings) -> None:

@@ -112,6 +112,15 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.set_defaults(run=_restore)
 
+    operator = commands.add_parser("operator", help="manage the dashboard's operators")
+    operator_commands = operator.add_subparsers(title="operator commands")
+    operator_add = operator_commands.add_parser("add", help="add an operator")
+    operator_add.add_argument("name")
+    operator_secret = operator_add.add_mutually_exclusive_group(required=True)
+    operator_secret.add_argument("--password")
+    operator_secret.add_argument("--password-stdin", action="store_true")
+    operator_add.set_defaults(run=_operator_add)
+
     stats = commands.add_parser("stats", help="print the hub's figures per agency")
     stats.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 30 days)")
     stats.add_argument("--agency", help="only this agency")
@@ -206,6 +215,17 @@ def _agency_set_policy(args, settings: Settings) -> None:
     except DirectoryError as exc:
         raise _UserError(exc) from exc
     print(f"signatures {args.policy} for {args.code}")
+
+
+def _operator_add(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+    from gateway.hub.operators import OperatorError
+
+    try:
+        build_gateway(settings).operators.add(args.name, _read_password(args))
+    except OperatorError as exc:
+        raise _UserError(exc) from exc
+    print(f"operator {args.name} added")
 
 
 def _date(text: str):

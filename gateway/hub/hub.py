@@ -18,6 +18,7 @@ from gateway.errors import (
 from gateway.hub import sending, timeline
 from gateway.hub.authentication import check_token
 from gateway.hub.model import AckResult, Backlog, InboxMessage, SendResult, SendStatus, Stale
+from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
 from gateway.hub.quotas import check_quota
 from gateway.hub.signing import signature_mark
@@ -246,6 +247,11 @@ class Hub:
         """Deliveries nobody has fetched for ``hours``, oldest first."""
         with self._uow() as uow:
             return list(uow.messages.stale(self._clock() - timedelta(hours=hours)))
+
+    def overview(self, stale_hours: int = 24) -> Overview:
+        """Everything the operator's dashboard shows, read in one transaction."""
+        with self._uow() as uow:
+            return overview(uow, self._clock(), self._settings, stale_hours=stale_hours)
 
     def healthy(self) -> bool:
         """Whether the database answers."""

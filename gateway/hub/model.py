@@ -103,6 +103,16 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class AgencyEvent:
+    """An event as the operator sees it: when, what, which agency, and the detail."""
+
+    at: datetime
+    kind: str
+    agency: str
+    detail: str
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
     event: str

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from gateway.hub.model import (
     Agency,
+    AgencyEvent,
     Backlog,
     EventRecord,
     InboxMessage,
@@ -60,6 +61,9 @@ class MessageRepository(Protocol):
 
     def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
         """Documents sent since ``window_start``, and bytes sent since ``day_start``."""
+
+    def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
+        """(sender, received_at, size) of every message received since ``since``."""
 
     def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]: ...
 
@@ -119,9 +123,24 @@ class EventLog(Protocol):
 
     def checkpoints(self) -> list[dict]: ...
 
+    def recent(self, kind: str, limit: int) -> list[AgencyEvent]:
+        """The latest events of a kind, newest first."""
+
     def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int: ...
 
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]: ...
+
+
+class OperatorRepository(Protocol):
+    def add(self, name: str, password_hash: str) -> None: ...
+
+    def password_hash(self, name: str) -> str | None: ...
+
+    def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None: ...
+
+    def session_operator(self, token_sha256: str, now: datetime) -> str | None: ...
+
+    def close_session(self, token_sha256: str) -> None: ...
 
 
 class UnitOfWork(Protocol):
@@ -131,6 +150,7 @@ class UnitOfWork(Protocol):
     nonces: NonceRepository
     messages: MessageRepository
     events: EventLog
+    operators: OperatorRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

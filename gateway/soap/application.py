@@ -107,14 +107,16 @@ def _canonical(wsdl: bytes) -> bytes:
 
 
 class GatewayWsgi:
-    """Routes /soap to spyne, /wsdl/NAME to the contract files.
+    """Routes /soap to spyne, /wsdl/NAME to the contract files, /dashboard to the operators'
+    pages, /metrics and /health to the operations endpoints.
 
     Refuses, before reading the body, requests over the size limit and requests beyond
     the number this worker may handle at once (Server.Busy).
     """
 
-    def __init__(self, hub: Hub, directory: Directory, settings: Settings):
+    def __init__(self, hub: Hub, directory: Directory, settings: Settings, dashboard=None):
         self._hub = hub
+        self._dashboard = dashboard
         self._ops_token = settings.ops_token
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
@@ -140,6 +142,8 @@ class GatewayWsgi:
             return _contract_file(path.removeprefix("/wsdl/"), start_response)
         if path in ("/metrics", "/health"):
             return self._operations(path, environ, start_response)
+        if self._dashboard is not None and path.startswith("/dashboard"):
+            return self._dashboard(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not found. The SOAP endpoint is /soap and its WSDL /soap?wsdl.\n"]
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Agency,
+    AgencyEvent,
     Backlog,
     Delivery,
     DeliveryState,
@@ -40,6 +41,8 @@ from gateway.store.tables import (
     events,
     evidence_head,
     nonces,
+    operator_sessions,
+    operators,
 )
 
 
@@ -291,6 +294,14 @@ class SqlMessages:
         ).one()
         return Usage(recent_count=row[0], oldest_recent=_as_utc(row[1]), bytes_today=int(row[2]))
 
+    def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
+        rows = self._conn.execute(
+            select(documents.c.sender, documents.c.received_at, documents.c.size).where(
+                documents.c.received_at >= _at(since)
+            )
+        )
+        return [tuple(row) for row in rows]
+
     def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]:
         recipients = (
             select(func.count()).where(deliveries.c.document_pk == documents.c.id).scalar_subquery()
@@ -475,6 +486,12 @@ class SqlEvents:
         rows = self._conn.execute(select(checkpoints).order_by(checkpoints.c.seq)).mappings()
         return [{k: row[k] for k in ("seq", "head_hash", "at", "signature")} for row in rows]
 
+    def recent(self, kind: str, limit: int) -> list[AgencyEvent]:
+        rows = self._conn.execute(
+            select(events).where(events.c.kind == kind).order_by(events.c.seq.desc()).limit(limit)
+        )
+        return [AgencyEvent(row.at, row.kind, row.agency, row.detail) for row in rows]
+
     def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int:
         return self._conn.execute(
             select(func.count()).where(
@@ -494,6 +511,39 @@ class SqlEvents:
             self._conn.execute(
                 select(events.c.seq).where(condition).order_by(events.c.seq)
             ).scalars()
+        )
+
+
+class SqlOperators:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def add(self, name: str, password_hash: str) -> None:
+        self._conn.execute(insert(operators).values(name=name, password_hash=password_hash))
+
+    def password_hash(self, name: str) -> str | None:
+        return self._conn.execute(
+            select(operators.c.password_hash).where(operators.c.name == name)
+        ).scalar()
+
+    def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None:
+        self._conn.execute(
+            insert(operator_sessions).values(
+                token_sha256=token_sha256, operator=name, expires_at=expires_at
+            )
+        )
+
+    def session_operator(self, token_sha256: str, now: datetime) -> str | None:
+        return self._conn.execute(
+            select(operator_sessions.c.operator).where(
+                operator_sessions.c.token_sha256 == token_sha256,
+                operator_sessions.c.expires_at > _at(now),
+            )
+        ).scalar()
+
+    def close_session(self, token_sha256: str) -> None:
+        self._conn.execute(
+            delete(operator_sessions).where(operator_sessions.c.token_sha256 == token_sha256)
         )
 
 

@@ -170,3 +170,20 @@ nonces = Table(
     Column("nonce", String(100), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+operators = Table(
+    "operators",
+    metadata,
+    Column("name", Unicode(100), primary_key=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+)
+
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("token_sha256", String(64), primary_key=True),
+    Column("operator", Unicode(100), ForeignKey("operators.name"), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+"""Dashboard sign-ins, by the SHA-256 of the cookie's token (the token itself is not kept)."""

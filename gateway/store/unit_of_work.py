@@ -7,7 +7,13 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import Unavailable
-from gateway.store.repositories import SqlAgencies, SqlEvents, SqlMessages, SqlNonces
+from gateway.store.repositories import (
+    SqlAgencies,
+    SqlEvents,
+    SqlMessages,
+    SqlNonces,
+    SqlOperators,
+)
 
 
 class SqlUnitOfWork:
@@ -24,6 +30,7 @@ class SqlUnitOfWork:
         self.nonces = SqlNonces(self._conn)
         self.messages = SqlMessages(self._conn)
         self.events = SqlEvents(self._conn)
+        self.operators = SqlOperators(self._conn)
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:

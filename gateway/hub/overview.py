@@ -1,0 +1,57 @@
+"""What the operator's dashboard shows: volume, backlog, what nobody picked up, refusals, quotas."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from gateway.hub.model import Agency, AgencyEvent, Backlog, Stale
+from gateway.hub.ports import UnitOfWork
+from gateway.hub.quotas import VIETNAM
+from gateway.settings import Settings
+
+
+@dataclass(frozen=True)
+class Overview:
+    now: datetime
+    today_messages: int
+    today_bytes: int
+    days: tuple[date, ...]
+    volume: dict[str, dict[date, int]]
+    """Messages sent per agency code and Vietnam day."""
+    agencies: dict[str, Agency]
+    backlog: tuple[Backlog, ...]
+    not_picked_up: tuple[Stale, ...]
+    refusals: tuple[AgencyEvent, ...]
+    default_per_minute: int
+    default_bytes_per_day: int
+
+
+def overview(
+    uow: UnitOfWork, now: datetime, settings: Settings, days: int = 14, stale_hours: int = 24
+) -> Overview:
+    today = now.astimezone(VIETNAM).date()
+    first = today - timedelta(days=days - 1)
+    since = datetime.combine(first, datetime.min.time(), VIETNAM)
+    volume: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    today_messages = today_bytes = 0
+    for sender, received_at, size in uow.messages.sent_since(since):
+        day = received_at.astimezone(VIETNAM).date()
+        volume[sender][day] += 1
+        if day == today:
+            today_messages += 1
+            today_bytes += size
+    return Overview(
+        now=now,
+        today_messages=today_messages,
+        today_bytes=today_bytes,
+        days=tuple(first + timedelta(days=n) for n in range(days)),
+        volume={code: dict(counts) for code, counts in sorted(volume.items())},
+        agencies={agency.code: agency for agency in uow.agencies.list()},
+        backlog=tuple(uow.messages.backlog()),
+        not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours))),
+        refusals=tuple(uow.events.recent("refused", 20)),
+        default_per_minute=settings.quota_per_minute,
+        default_bytes_per_day=settings.quota_bytes_per_day,
+    )
