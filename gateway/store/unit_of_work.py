@@ -7,13 +7,9 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import Unavailable
-from gateway.store.repositories import (
-    SqlAgencies,
-    SqlEvents,
-    SqlMessages,
-    SqlNonces,
-    SqlOperators,
-)
+from gateway.store.evidence_log import SqlEvents
+from gateway.store.messages import SqlMessages
+from gateway.store.repositories import SqlAgencies, SqlNonces, SqlOperators
 
 
 class SqlUnitOfWork:

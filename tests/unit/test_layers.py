@@ -26,6 +26,8 @@ FORBIDDEN = {
         "gateway.soap",
         "gateway.bootstrap",
     ),
+    "gateway.web": ("sqlalchemy", "zeep", "spyne", "gateway.store", "gateway.bootstrap",
+                    "gateway.cli"),
     "gateway.hub": (
         "spyne",
         "sqlalchemy",
@@ -34,6 +36,7 @@ FORBIDDEN = {
         "gateway.soap",
         "gateway.bootstrap",
         "gateway.cli",
+        "gateway.web",
     ),
     "gateway.store": ("spyne", "zeep", "gateway.soap", "gateway.bootstrap", "gateway.cli"),
     "gateway.soap": ("sqlalchemy", "zeep", "gateway.store", "gateway.bootstrap", "gateway.cli"),

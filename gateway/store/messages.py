@@ -1,0 +1,351 @@
+"""The SQL message repository: documents, their bytes, deliveries, leases, statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from gateway.envelope import MessageKind
+from gateway.hub.model import (
+    Backlog,
+    Delivery,
+    DeliveryState,
+    EventRecord,
+    InboxMessage,
+    NewDocument,
+    OriginalDelivery,
+    OriginalDocument,
+    SendResult,
+    SentRow,
+    Stale,
+    StoredDocument,
+    Usage,
+)
+from gateway.hub.ports import DuplicateKey
+from gateway.store.sql import as_utc, at
+from gateway.store.tables import OPEN_STATES, deliveries, document_contents, documents, events
+
+
+class SqlMessages:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def find(self, sender: str, idempotency_key: str) -> StoredDocument | None:
+        row = self._conn.execute(
+            select(documents).where(
+                documents.c.sender == sender, documents.c.idempotency_key == idempotency_key
+            )
+        ).first()
+        if row is None:
+            return None
+        rows = self._conn.execute(
+            select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state)
+            .where(deliveries.c.document_pk == row.id)
+            .order_by(deliveries.c.id)
+        )
+        result = SendResult(
+            document_id=row.document_id,
+            received_at=row.received_at,
+            deliveries=tuple(
+                Delivery(r.recipient, r.message_id, DeliveryState(r.state)) for r in rows
+            ),
+        )
+        return StoredDocument(sha256=row.sha256, result=result)
+
+    def add(self, document: NewDocument) -> None:
+        try:
+            with self._conn.begin_nested():
+                pk = self._conn.execute(
+                    insert(documents).values(
+                        sender=document.sender,
+                        document_id=document.document_id,
+                        idempotency_key=document.idempotency_key,
+                        kind=document.kind.value,
+                        business_type=int(document.business_type),
+                        sha256=document.sha256,
+                        size=len(document.content),
+                        subject=document.subject[:1000],
+                        received_at=document.received_at,
+                        related_pk=document.related_pk,
+                        status_code=document.status_code,
+                        signature=document.signature,
+                        document_type=document.document_type,
+                    )
+                ).inserted_primary_key[0]
+        except IntegrityError as exc:
+            raise DuplicateKey(document.idempotency_key) from exc
+        self._conn.execute(
+            insert(document_contents).values(document_pk=pk, content=document.content)
+        )
+        self._conn.execute(
+            insert(deliveries),
+            [
+                dict(
+                    message_id=d.message_id,
+                    document_pk=pk,
+                    recipient=d.recipient,
+                    state=d.state.value,
+                    visible_at=document.received_at,
+                    lease_count=0,
+                )
+                for d in document.deliveries
+            ],
+        )
+
+    def lease(
+        self, recipient: str, now: datetime, lease_until: datetime, limit: int
+    ) -> Sequence[InboxMessage]:
+        candidates = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.state.in_(OPEN_STATES),
+                deliveries.c.visible_at <= now,
+            )
+            .order_by(deliveries.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        leased = self._conn.execute(
+            update(deliveries)
+            .where(deliveries.c.id.in_(candidates))
+            .values(
+                state=DeliveryState.LEASED.value,
+                visible_at=lease_until,
+                lease_count=deliveries.c.lease_count + 1,
+                first_leased_at=func.coalesce(deliveries.c.first_leased_at, at(now)),
+            )
+            .returning(deliveries.c.id, deliveries.c.message_id, deliveries.c.document_pk)
+        ).all()
+        if not leased:
+            return []
+        pks = {row.document_pk for row in leased}
+        docs = {
+            row.id: row
+            for row in self._conn.execute(
+                select(
+                    documents.c.id,
+                    documents.c.document_id,
+                    documents.c.sender,
+                    documents.c.kind,
+                    documents.c.received_at,
+                    documents.c.sha256,
+                    documents.c.signature,
+                    document_contents.c.content,
+                )
+                .join(document_contents, document_contents.c.document_pk == documents.c.id)
+                .where(documents.c.id.in_(pks))
+            )
+        }
+        return [
+            InboxMessage(
+                message_id=row.message_id,
+                document_id=docs[row.document_pk].document_id,
+                sender=docs[row.document_pk].sender,
+                kind=MessageKind(docs[row.document_pk].kind),
+                received_at=docs[row.document_pk].received_at,
+                content=docs[row.document_pk].content,
+                sha256=docs[row.document_pk].sha256,
+                signature=docs[row.document_pk].signature,
+            )
+            for row in sorted(leased, key=lambda r: r.id)
+        ]
+
+    def acknowledge(
+        self, recipient: str, message_ids: Sequence[str], now: datetime
+    ) -> dict[str, str]:
+        if not message_ids:
+            return {}
+        rows = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.message_id.in_(message_ids),
+                deliveries.c.state != DeliveryState.WITHDRAWN.value,
+            )
+            .values(
+                state=DeliveryState.ACKNOWLEDGED.value,
+                acknowledged_at=func.coalesce(deliveries.c.acknowledged_at, at(now)),
+            )
+            .returning(deliveries.c.message_id, deliveries.c.document_pk)
+        ).all()
+        digests = dict(
+            self._conn.execute(
+                select(documents.c.id, documents.c.sha256).where(
+                    documents.c.id.in_({row.document_pk for row in rows})
+                )
+            ).all()
+        )
+        return {row.message_id: digests[row.document_pk] for row in rows}
+
+    def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
+        row = self._conn.execute(
+            select(documents.c.id, documents.c.sender, documents.c.document_id,
+                   documents.c.received_at)
+            .where(
+                documents.c.sender == sender,
+                documents.c.document_id == document_id,
+                documents.c.kind == MessageKind.DOCUMENT.value,
+            )
+            .order_by(documents.c.business_type, documents.c.id)
+            .limit(1)
+        ).first()  # fmt: skip
+        return self._original(row) if row else None
+
+    def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
+        row = self._conn.execute(
+            select(documents.c.id, documents.c.sender, documents.c.document_id,
+                   documents.c.received_at)
+            .join(deliveries, deliveries.c.document_pk == documents.c.id)
+            .where(
+                deliveries.c.recipient == recipient,
+                documents.c.document_id == document_id,
+                documents.c.kind == MessageKind.DOCUMENT.value,
+            )
+            .order_by(documents.c.business_type, documents.c.id)
+            .limit(1)
+        ).first()  # fmt: skip
+        return self._original(row, recipient) if row else None
+
+    def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
+        since = min(window_start, day_start)
+        recent = documents.c.received_at > at(window_start)
+        today = documents.c.received_at >= at(day_start)
+        row = self._conn.execute(
+            select(
+                func.count().filter(recent),
+                func.min(documents.c.received_at).filter(recent),
+                func.coalesce(func.sum(documents.c.size).filter(today), 0),
+            ).where(documents.c.sender == sender, documents.c.received_at >= at(since))
+        ).one()
+        return Usage(recent_count=row[0], oldest_recent=as_utc(row[1]), bytes_today=int(row[2]))
+
+    def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
+        rows = self._conn.execute(
+            select(documents.c.sender, documents.c.received_at, documents.c.size).where(
+                documents.c.received_at >= at(since)
+            )
+        )
+        return [tuple(row) for row in rows]
+
+    def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]:
+        recipients = (
+            select(func.count()).where(deliveries.c.document_pk == documents.c.id).scalar_subquery()
+        )
+        rows = self._conn.execute(
+            select(
+                documents.c.received_at, documents.c.size, documents.c.kind,
+                documents.c.document_type, documents.c.status_code, recipients,
+            ).where(
+                documents.c.sender == sender,
+                documents.c.received_at >= at(since),
+                documents.c.received_at < at(until),
+            )
+        ).all()  # fmt: skip
+        return [SentRow(*row) for row in rows]
+
+    def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
+        acknowledged = deliveries.c.state == DeliveryState.ACKNOWLEDGED.value
+        row = self._conn.execute(
+            select(func.count(), func.count().filter(acknowledged))
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(
+                deliveries.c.recipient == recipient,
+                deliveries.c.state != DeliveryState.WITHDRAWN.value,
+                documents.c.received_at >= at(since),
+                documents.c.received_at < at(until),
+            )
+        ).one()
+        return row[0], row[1]
+
+    def backlog(self, recipient: str | None = None) -> list[Backlog]:
+        query = (
+            select(deliveries.c.recipient, func.count(), func.min(documents.c.received_at))
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(deliveries.c.state.in_(OPEN_STATES))
+            .group_by(deliveries.c.recipient)
+            .order_by(deliveries.c.recipient)
+        )
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        return [Backlog(row[0], row[1], as_utc(row[2])) for row in self._conn.execute(query)]
+
+    def stale(
+        self, older_than: datetime, recipient: str | None = None, sender: str | None = None
+    ) -> list[Stale]:
+        query = (
+            select(documents.c.document_id, documents.c.sender, deliveries.c.recipient,
+                   documents.c.received_at)
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.lease_count == 0,
+                documents.c.received_at < at(older_than),
+            )
+            .order_by(documents.c.received_at)
+            .limit(1000)
+        )  # fmt: skip
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        if sender is not None:
+            query = query.where(documents.c.sender == sender)
+        return [Stale(*row[:3], as_utc(row[3])) for row in self._conn.execute(query)]
+
+    def message_ids_for(self, document_id: str) -> list[str]:
+        return list(
+            self._conn.execute(
+                select(deliveries.c.message_id)
+                .join(documents, deliveries.c.document_pk == documents.c.id)
+                .where(documents.c.document_id == document_id)
+            ).scalars()
+        )
+
+    def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
+        if not message_ids:
+            return set()
+        rows = self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.message_id.in_(message_ids),
+                deliveries.c.state == DeliveryState.PENDING.value,
+                deliveries.c.lease_count == 0,
+            )
+            .values(state=DeliveryState.WITHDRAWN.value)
+            .returning(deliveries.c.message_id)
+        )
+        return {row.message_id for row in rows}
+
+    def events_for(self, message_ids: Sequence[str]) -> Sequence[EventRecord]:
+        if not message_ids:
+            return []
+        rows = self._conn.execute(
+            select(events).where(events.c.message_id.in_(message_ids)).order_by(events.c.id)
+        )
+        return [
+            EventRecord(row.message_id, row.at, row.kind, row.status_code, row.detail)
+            for row in rows
+        ]
+
+    def _original(self, row, recipient: str | None = None) -> OriginalDocument:
+        query = (
+            select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state,
+                   deliveries.c.lease_count)
+            .where(deliveries.c.document_pk == row.id)
+            .order_by(deliveries.c.id)
+        )  # fmt: skip
+        if recipient is not None:
+            query = query.where(deliveries.c.recipient == recipient)
+        return OriginalDocument(
+            pk=row.id,
+            sender=row.sender,
+            document_id=row.document_id,
+            received_at=row.received_at,
+            deliveries=tuple(
+                OriginalDelivery(d.recipient, d.message_id, DeliveryState(d.state),
+                                 downloaded=d.lease_count > 0)
+                for d in self._conn.execute(query)
+            ),
+        )  # fmt: skip
