@@ -21,7 +21,11 @@ class GatewayServer(BaseApplication):
         settings = self._settings
         for key, value in {
             "bind": [f"{settings.host}:{settings.port}"]
-            + ([f"{settings.host}:{settings.admin_port}"] if settings.admin_port else []),
+            + (
+                [f"{settings.admin_host or settings.host}:{settings.admin_port}"]
+                if settings.admin_port
+                else []
+            ),
             "workers": settings.workers,
             "worker_class": "gthread",
             "threads": settings.threads,

@@ -54,11 +54,14 @@ class Settings:
     quota_window_seconds: int = 60
     """The window of the per-minute limit (shorter only in tests)."""
     max_in_flight: int = 64
-    """SOAP requests one worker process handles at once; more get Server.Busy at once."""
+    """SOAP requests the hub handles at once, shared evenly among its worker processes;
+    more get Server.Busy at once."""
     ops_token: str = ""
     """Bearer token that opens /metrics and /health on the public port."""
     admin_port: int = 0
-    """If set, /metrics and /health are also served without a token on HOST:ADMIN_PORT."""
+    """If set, /metrics and /health are also served without a token on ADMIN_HOST:ADMIN_PORT."""
+    admin_host: str = ""
+    """Address of the admin port (default: HOST)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -71,6 +74,11 @@ class Settings:
                 values[field.name] = _convert(field.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+    @property
+    def in_flight_per_worker(self) -> int:
+        """Each worker's share of ``max_in_flight``: a dead worker can leak no slot."""
+        return max(1, self.max_in_flight // max(1, self.workers))
 
     def __post_init__(self):
         if not self.public_url:

@@ -121,7 +121,7 @@ class GatewayWsgi:
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
         self._max_request_bytes = settings.max_request_bytes
-        self._in_flight = threading.BoundedSemaphore(settings.max_in_flight)
+        self._in_flight = threading.BoundedSemaphore(settings.in_flight_per_worker)
 
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")

@@ -138,3 +138,31 @@ def test_a_proof_of_a_documents_journey_verifies_offline(gateway, hub_keys):
     proof["records"][0]["agency"] = "000.00.00.X99"
     assert verify_proof(proof, cert)
     assert gateway.audit.verify().checkpoints >= 1
+
+
+def test_sha1_signatures_pass_only_where_admitted_and_are_marked_weak(database_url):
+    from cryptography.hazmat.primitives import serialization
+    from lxml import etree
+
+    from gateway import ns
+    from tests.unit.test_signatures import OldSystemSigner
+
+    key_pem, cert_pem = self_signed("old system", kind="rsa")
+    root = etree.fromstring(document(document_id="G12,sha1", recipients=(H31,)))
+    header = root.find(f"{{{ns.EDXML}}}edXMLEnvelope/{{{ns.EDXML}}}edXMLHeader")
+    etree.SubElement(header, etree.QName(ns.XMLDSIG, "Signature")).set("Id", "placeholder")
+    key = serialization.load_pem_private_key(key_pem, password=None)
+    signer = OldSystemSigner(signature_algorithm="rsa-sha1", digest_algorithm="sha1")
+    signed = etree.tostring(signer.sign(root, key=key, cert=cert_pem.decode()))
+    for admit, expected in ((False, SignatureInvalid), (True, "weak")):
+        gw = build_gateway(Settings(db_url=database_url, allow_sha1_signatures=admit))
+        if not admit:
+            gw.directory.add(G12, "G12", "pw", certificate=cert_pem.decode())
+            gw.directory.add(H31, "H31", "pw")
+            with pytest.raises(expected):
+                gw.hub.send(G12, signed)
+        else:
+            gw.hub.send(G12, signed)
+            [message] = gw.hub.fetch(H31, 10)
+            assert message.signature == expected
+        gw.engine.dispose()

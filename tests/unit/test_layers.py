@@ -26,8 +26,14 @@ FORBIDDEN = {
         "gateway.soap",
         "gateway.bootstrap",
     ),
-    "gateway.web": ("sqlalchemy", "zeep", "spyne", "gateway.store", "gateway.bootstrap",
-                    "gateway.cli"),
+    "gateway.web": (
+        "sqlalchemy",
+        "zeep",
+        "spyne",
+        "gateway.store",
+        "gateway.bootstrap",
+        "gateway.cli",
+    ),
     "gateway.hub": (
         "spyne",
         "sqlalchemy",

@@ -28,3 +28,8 @@ def test_settings_are_read_from_the_environment():
     assert (settings.port, settings.db_url) == (9090, "sqlite:///x.db")
     assert settings.public_url == "http://127.0.0.1:9090/soap"
     assert Settings.from_env({"LIENTHONG_PORT": "9090"}, port=7070).port == 7070
+
+
+def test_the_in_flight_limit_is_shared_among_workers():
+    assert Settings(max_in_flight=64, workers=4).in_flight_per_worker == 16
+    assert Settings(max_in_flight=2, workers=4).in_flight_per_worker == 1
