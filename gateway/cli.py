@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from gateway.errors import AdminError
 from gateway.settings import Settings
 
 
@@ -25,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return args.run(args, settings) or 0
-    except _UserError as exc:
+    except (_UserError, AdminError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
 
@@ -161,16 +162,11 @@ def _serve(args, settings: Settings) -> None:
 
 
 def _agency_add(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
     password = _read_password(args)
     certificate = _read_text(args.cert) if args.cert else None
-    try:
-        agency = _directory(settings).add(
-            args.code, args.name, password, allow_digest=args.allow_digest, certificate=certificate
-        )
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    agency = _directory(settings).add(
+        args.code, args.name, password, allow_digest=args.allow_digest, certificate=certificate
+    )
     print(f"registered {agency.code} ({agency.name})")
 
 
@@ -186,45 +182,26 @@ def _agency_list(args, settings: Settings) -> None:
 
 
 def _agency_set_cert(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
-    try:
-        _directory(settings).set_certificate(args.code, _read_text(args.file))
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    _directory(settings).set_certificate(args.code, _read_text(args.file))
     print(f"certificate set for {args.code}")
 
 
 def _agency_set_quota(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
-    try:
-        _directory(settings).set_quota(
-            args.code, per_minute=args.per_minute, bytes_per_day=args.bytes_per_day
-        )
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    _directory(settings).set_quota(
+        args.code, per_minute=args.per_minute, bytes_per_day=args.bytes_per_day
+    )
     print(f"quota set for {args.code}")
 
 
 def _agency_set_policy(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
-    try:
-        _directory(settings).set_signature_policy(args.code, args.policy)
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    _directory(settings).set_signature_policy(args.code, args.policy)
     print(f"signatures {args.policy} for {args.code}")
 
 
 def _operator_add(args, settings: Settings) -> None:
     from gateway.bootstrap import build_gateway
-    from gateway.hub.operators import OperatorError
 
-    try:
-        build_gateway(settings).operators.add(args.name, _read_password(args))
-    except OperatorError as exc:
-        raise _UserError(exc) from exc
+    build_gateway(settings).operators.add(args.name, _read_password(args))
     print(f"operator {args.name} added")
 
 
@@ -332,13 +309,8 @@ def _generate_signing_key(args, settings: Settings) -> None:
 
 
 def _agency_set_password(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
     password = _read_password(args)
-    try:
-        _directory(settings).set_password(args.code, password)
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    _directory(settings).set_password(args.code, password)
     print(f"password set for {args.code}")
 
 
@@ -347,7 +319,7 @@ def _agency_import(args, settings: Settings) -> None:
 
     from tqdm import tqdm
 
-    from gateway.hub.directory import DirectoryError, check_import
+    from gateway.hub.directory import check_import
 
     def rows(source):
         reader = csv.DictReader(source)
@@ -361,20 +333,13 @@ def _agency_import(args, settings: Settings) -> None:
             source.seek(0)
             with tqdm(total=total, unit=" agencies", file=sys.stderr) as bar:
                 count = _directory(settings).import_names(rows(source), progress=bar.update)
-    except DirectoryError as exc:
-        raise _UserError(f"{args.file}: {exc}") from exc
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+    except (AdminError, OSError, UnicodeDecodeError, csv.Error) as exc:
         raise _UserError(f"{args.file}: {exc}") from exc
     print(f"imported {count} agencies")
 
 
 def _agency_toggle(args, settings: Settings) -> None:
-    from gateway.hub.directory import DirectoryError
-
-    try:
-        _directory(settings).set_active(args.code, args.active)
-    except DirectoryError as exc:
-        raise _UserError(exc) from exc
+    _directory(settings).set_active(args.code, args.active)
     print(f"{'enabled' if args.active else 'disabled'} {args.code}")
 
 
@@ -387,24 +352,18 @@ def _migrate(args, settings: Settings) -> None:
 
 def _backup(args, settings: Settings) -> None:
     from gateway.bootstrap import build_gateway
-    from gateway.store.backup import BackupError, backup
+    from gateway.store.backup import backup
 
-    try:
-        backup(build_gateway(settings).engine, args.file)
-    except BackupError as exc:
-        raise _UserError(exc) from exc
+    backup(build_gateway(settings).engine, args.file)
     print(f"backed up to {args.file}")
 
 
 def _restore(args, settings: Settings) -> None:
     from gateway.bootstrap import build_gateway
-    from gateway.store.backup import BackupError, restore
+    from gateway.store.backup import restore
 
     gateway = build_gateway(settings, migrate=False)
-    try:
-        restore(gateway.engine, args.file)
-    except BackupError as exc:
-        raise _UserError(exc) from exc
+    restore(gateway.engine, args.file)
     build_gateway(settings)  # a backup from an older release is brought up to date
     print(f"restored from {args.file}")
 

@@ -9,6 +9,10 @@ catalogue below is also the README's fault table.
 from __future__ import annotations
 
 
+class AdminError(Exception):
+    """An operator's command that cannot be carried out; the message says why."""
+
+
 class GatewayError(Exception):
     """Root of every error the gateway reports to a caller."""
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from gateway.envelope.model import is_agency_code
+from gateway.errors import AdminError
 from gateway.hub.model import Agency
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password
@@ -16,7 +17,7 @@ IMPORT_BATCH = 1000
 SIGNATURE_POLICIES = ("optional", "required")
 
 
-class DirectoryError(ValueError):
+class DirectoryError(AdminError):
     """An administrative request that cannot be carried out (shown to the operator)."""
 
 

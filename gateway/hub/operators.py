@@ -7,13 +7,14 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from gateway.errors import AdminError
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password, verify_password
 
 SESSION_HOURS = 8
 
 
-class OperatorError(ValueError):
+class OperatorError(AdminError):
     """An administrative request about operators that cannot be carried out."""
 
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
+from gateway.errors import AdminError
 
-class BackupError(Exception):
+
+class BackupError(AdminError):
     """A backup or restore that cannot be done (shown to the operator)."""
 
 
