@@ -113,6 +113,14 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("file", type=Path)
     restore.set_defaults(run=_restore)
 
+    purge = commands.add_parser(
+        "purge", help="delete the bytes of documents every recipient acknowledged long ago"
+    )
+    purge.add_argument(
+        "--days", type=int, help="older than this (default: LIENTHONG_RETENTION_DAYS)"
+    )
+    purge.set_defaults(run=_purge)
+
     operator = commands.add_parser("operator", help="manage the dashboard's operators")
     operator_commands = operator.add_subparsers(title="operator commands")
     operator_add = operator_commands.add_parser("add", help="add an operator")
@@ -196,6 +204,13 @@ def _agency_set_quota(args, settings: Settings) -> None:
 def _agency_set_policy(args, settings: Settings) -> None:
     _directory(settings).set_signature_policy(args.code, args.policy)
     print(f"signatures {args.policy} for {args.code}")
+
+
+def _purge(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+
+    purged = build_gateway(settings).hub.purge(args.days)
+    print(f"purged the bytes of {purged} documents; their records and evidence remain")
 
 
 def _operator_add(args, settings: Settings) -> None:

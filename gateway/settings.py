@@ -56,6 +56,8 @@ class Settings:
     max_in_flight: int = 64
     """SOAP requests the hub handles at once, shared evenly among its worker processes;
     more get Server.Busy at once."""
+    retention_days: int = 90
+    """``purge`` removes the bytes of documents every recipient closed this many days ago."""
     ops_token: str = ""
     """Bearer token that opens /metrics and /health on the public port."""
     admin_port: int = 0

@@ -206,6 +206,9 @@ class _Messages:
         today = sum(len(d.content) for d in mine if d.received_at >= day_start)
         return Usage(len(recent), min(recent, default=None), today)
 
+    def purge_contents(self, received_before):
+        raise NotImplementedError("purging is tested on the SQL store")
+
     def message_ids_for(self, document_id):
         return [row.message_id for row in self._db.rows if row.document.document_id == document_id]
 

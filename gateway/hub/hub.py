@@ -253,6 +253,17 @@ class Hub:
         with self._uow() as uow:
             return overview(uow, self._clock(), self._settings, stale_hours=stale_hours)
 
+    def purge(self, days: int | None = None) -> int:
+        """Delete the bytes of documents closed at every recipient and older than ``days``
+        (default: the retention setting). Their rows, timeline and evidence stay."""
+        days = self._settings.retention_days if days is None else days
+        now = self._clock()
+        with self._uow() as uow:
+            purged = uow.messages.purge_contents(now - timedelta(days=days))
+            uow.events.record("purged", now, "hub", detail=f"{purged} documents, {days} days")
+            uow.commit()
+        return purged
+
     def healthy(self) -> bool:
         """Whether the database answers."""
         try:

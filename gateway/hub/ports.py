@@ -77,6 +77,10 @@ class MessageRepository(Protocol):
     ) -> list[Stale]:
         """Deliveries never fetched of documents received before ``older_than``."""
 
+    def purge_contents(self, received_before: datetime) -> int:
+        """Delete the bytes of documents received before then whose deliveries are all
+        closed (acknowledged or withdrawn); return how many."""
+
     def message_ids_for(self, document_id: str) -> list[str]:
         """The MessageIds of every delivery of documents with this DocumentId."""
 

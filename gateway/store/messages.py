@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -293,6 +293,22 @@ class SqlMessages:
         if sender is not None:
             query = query.where(documents.c.sender == sender)
         return [Stale(*row[:3], as_utc(row[3])) for row in self._conn.execute(query)]
+
+    def purge_contents(self, received_before: datetime) -> int:
+        still_open = (
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.document_pk == documents.c.id,
+                deliveries.c.state.in_(OPEN_STATES),
+            )
+            .exists()
+        )
+        done = select(documents.c.id).where(
+            documents.c.received_at < at(received_before), ~still_open
+        )
+        return self._conn.execute(
+            delete(document_contents).where(document_contents.c.document_pk.in_(done))
+        ).rowcount
 
     def message_ids_for(self, document_id: str) -> list[str]:
         return list(

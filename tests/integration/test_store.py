@@ -221,3 +221,25 @@ def test_quotas_count_from_the_database(database_url):
     with pytest.raises(Busy):
         gw.hub.send(G12, document(document_id="G12,3"))
     gw.engine.dispose()
+
+
+def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
+    clock = Clock()
+    gw = build_gateway(Settings(db_url=database_url, retention_days=30))
+    for code in (G12, H31, H49):
+        gw.directory.add(code, code, "pw")
+    hub = Hub(lambda: SqlUnitOfWork(gw.engine), gw.settings, clock=clock)
+    hub.send(G12, document(document_id="G12,old", recipients=(H31,)))
+    hub.send(G12, document(document_id="G12,waiting", recipients=(H49,)))
+    [message] = hub.fetch(H31, 10)
+    hub.acknowledge(H31, [message.message_id])
+    clock.now += timedelta(days=29)
+    assert hub.purge() == 0
+    clock.now += timedelta(days=2)
+    assert hub.purge() == 1
+    assert count(gw.engine, document_contents) == 1  # the pending one keeps its bytes
+    assert [m.document_id for m in hub.fetch(H49, 10)] == ["G12,waiting"]
+    timeline = hub.send_status(G12, "G12,old")
+    assert timeline.recipients[0].transport_state is DeliveryState.ACKNOWLEDGED
+    assert gw.audit.verify().intact
+    gw.engine.dispose()
