@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint wsdl soak clean
+.PHONY: run test lint wsdl soak bench bench-smoke clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check gateway client tests
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.figures $(if $(LIENTHONG_TEST_PG_URL),--postgres $(LIENTHONG_TEST_PG_URL))
+
+bench-smoke: $(VENV)/.installed-test
+	$(BIN)/python -m bench.figures --smoke
 
 soak: $(VENV)/.installed-test
 	$(BIN)/python -m bench.soak --seconds 120

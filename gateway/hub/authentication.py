@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import threading
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from gateway.errors import AuthenticationFailed
@@ -11,6 +16,37 @@ from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken, digest_matches
 
 
+class PasswordCache:
+    """Passwords that verified lately, so an agency's next requests skip scrypt.
+
+    scrypt is slow on purpose (tens of milliseconds); paying it on every SOAP request
+    would cap the hub's rate. Kept per process, keyed by agency and stored hash (a new
+    password drops the entry), holding only an HMAC of the password under a key that
+    never leaves the process.
+    """
+
+    def __init__(self, size: int = 4096):
+        self._key = secrets.token_bytes(32)
+        self._known: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def verify(self, code: str, password: str, stored: str) -> bool:
+        mac = hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+        with self._lock:
+            known = self._known.get((code, stored))
+        if known is not None and hmac.compare_digest(known, mac):
+            return True
+        if not verify_password(password, stored):
+            return False
+        with self._lock:
+            self._known[(code, stored)] = mac
+            self._known.move_to_end((code, stored))
+            while len(self._known) > self._size:
+                self._known.popitem(last=False)
+        return True
+
+
 def check_token(
     token: UsernameToken,
     agency: Agency | None,
@@ -18,6 +54,7 @@ def check_token(
     now: datetime,
     skew: timedelta,
     secret_box: SecretBox | None,
+    passwords: PasswordCache,
 ) -> None:
     """Raise AuthenticationFailed unless ``token`` proves it is ``agency``.
 
@@ -37,5 +74,5 @@ def check_token(
         secret = secret_box.decrypt(agency.digest_secret)
         if secret is None or not digest_matches(token, secret):
             raise AuthenticationFailed()
-    elif not verify_password(token.password, agency.password_hash):
+    elif not passwords.verify(agency.code, token.password, agency.password_hash):
         raise AuthenticationFailed()

@@ -16,7 +16,7 @@ from gateway.errors import (
     UnknownDocument,
 )
 from gateway.hub import sending, timeline
-from gateway.hub.authentication import check_token
+from gateway.hub.authentication import PasswordCache, check_token
 from gateway.hub.model import AckResult, Backlog, InboxMessage, SendResult, SendStatus, Stale
 from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
@@ -53,6 +53,7 @@ class Hub:
         self._secret_box = secret_box
         self._signer = signer
         self._ca_bundle = ca_bundle
+        self._passwords = PasswordCache()
 
     def authenticate(self, token: UsernameToken) -> str:
         """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
@@ -60,7 +61,10 @@ class Hub:
         skew = timedelta(seconds=self._settings.clock_skew_seconds)
         with self._uow() as uow:
             agency = uow.agencies.get(token.username)
-            check_token(token, agency, now=now, skew=skew, secret_box=self._secret_box)
+            check_token(
+                token, agency, now=now, skew=skew, secret_box=self._secret_box,
+                passwords=self._passwords,
+            )  # fmt: skip
             if token.nonce is not None:
                 if not uow.nonces.remember(agency.code, token.nonce, now, now + 2 * skew):
                     raise AuthenticationFailed()  # a replayed nonce

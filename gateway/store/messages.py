@@ -26,7 +26,7 @@ from gateway.hub.model import (
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.sql import as_utc, at
-from gateway.store.tables import OPEN_STATES, deliveries, document_contents, documents, events
+from gateway.store.tables import IS_OPEN, deliveries, document_contents, documents, events
 
 
 class SqlMessages:
@@ -102,7 +102,7 @@ class SqlMessages:
             select(deliveries.c.id)
             .where(
                 deliveries.c.recipient == recipient,
-                deliveries.c.state.in_(OPEN_STATES),
+                IS_OPEN,
                 deliveries.c.visible_at <= now,
             )
             .order_by(deliveries.c.id)
@@ -265,7 +265,7 @@ class SqlMessages:
         query = (
             select(deliveries.c.recipient, func.count(), func.min(documents.c.received_at))
             .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
-            .where(deliveries.c.state.in_(OPEN_STATES))
+            .where(IS_OPEN)
             .group_by(deliveries.c.recipient)
             .order_by(deliveries.c.recipient)
         )
@@ -299,7 +299,7 @@ class SqlMessages:
             select(deliveries.c.id)
             .where(
                 deliveries.c.document_pk == documents.c.id,
-                deliveries.c.state.in_(OPEN_STATES),
+                IS_OPEN,
             )
             .exists()
         )

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Unicode,
     UniqueConstraint,
 )
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
@@ -114,6 +115,9 @@ deliveries = Table(
 )
 OPEN_STATES = ("pending", "leased")
 """Deliveries a recipient may still be offered; acknowledged and withdrawn ones are closed."""
+IS_OPEN = text("deliveries.state IN ('pending', 'leased')")
+"""The open-state test, spelled with literals: SQLite uses the partial index below only
+when a query repeats its predicate, which a bound parameter does not."""
 Index(
     "ix_deliveries_open",
     deliveries.c.recipient,

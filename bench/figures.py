@@ -1,0 +1,314 @@
+"""The speed, memory and scale figures, each next to its target, measured in one run.
+
+    python -m bench.figures           # the full run (minutes; 1,000,000 pending messages)
+    python -m bench.figures --smoke   # seconds: small sizes, to keep the benchmarks working
+
+Throughput is a ratio to a bare spyne echo service on the same server and client load,
+run side by side, because these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import requests
+from lxml import etree
+from sqlalchemy import insert
+
+from client.connector import Connector
+from gateway import ns
+from gateway.bootstrap import build_gateway
+from gateway.settings import Settings
+from gateway.store.tables import deliveries, document_contents, documents
+from tests.builders import G12, H31, document
+from tests.hubprocess import free_port, start_hub, stop_hub
+from tests.wsgi import envelope, send_body
+
+
+@dataclass
+class Figure:
+    name: str
+    value: float
+    target: str
+    met: bool | None
+
+    def row(self) -> str:
+        verdict = {True: "met", False: "MISSED", None: ""}[self.met]
+        return f"{self.name:<46} {self.value:>12.3f}  {self.target:<12} {verdict}"
+
+
+# --- throughput -------------------------------------------------------------------------
+
+
+def rate(url: str, make_body, seconds: float, threads: int = 8) -> float:
+    """Requests per second that ``threads`` keep-alive clients get answered with 200."""
+    done, stop = [0] * threads, threading.Event()
+
+    def client(index: int):
+        session = requests.Session()
+        headers = {"Content-Type": "text/xml; charset=utf-8"}
+        while not stop.is_set():
+            if session.post(url, data=make_body(), headers=headers, timeout=60).ok:
+                done[index] += 1
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sum(done) / seconds
+
+
+def echo_body(content: bytes) -> bytes:
+    encoded = base64.b64encode(content).decode()
+    return (
+        f'<soapenv:Envelope xmlns:soapenv="{ns.SOAP11_ENV}" xmlns:e="urn:lienthong:bench:echo">'
+        f"<soapenv:Body><e:Echo><e:Document>{encoded}</e:Document></e:Echo></soapenv:Body>"
+        "</soapenv:Envelope>"
+    ).encode()
+
+
+def throughput(folder: Path, seconds: float) -> list[Figure]:
+    sample = document(recipients=(H31,), attachment=b"%PDF" + bytes(7000))  # about 10 KB
+    port = free_port()
+    echo = subprocess.Popen(
+        [sys.executable, "-m", "bench.echo", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    hub = start_hub(folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0)
+    try:
+        _wait(f"http://127.0.0.1:{port}/?wsdl")
+        baseline = rate(f"http://127.0.0.1:{port}/", lambda: echo_body(sample), seconds)
+        password = hub.passwords[G12]
+
+        def send():
+            unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
+            return envelope(send_body(unique), G12, password)
+
+        sends = rate(hub.url, send, seconds)
+        cycles = cycle_rate(hub, sample, seconds)
+    finally:
+        echo.terminate()
+        stop_hub(hub)
+    return [
+        Figure("echo baseline (requests/s)", baseline, "", None),
+        Figure("SendDocument / echo", sends / baseline, ">= 0.80", sends / baseline >= 0.80),
+        Figure("Send+Get+Ack cycle / echo", cycles / baseline, ">= 1.00", cycles / baseline >= 1),
+    ]
+
+
+def cycle_rate(hub, sample: bytes, seconds: float, threads: int = 8) -> float:
+    """Requests per second when each client sends, fetches and acknowledges in turn."""
+    done, stop = [0] * threads, threading.Event()
+    headers = {"Content-Type": "text/xml; charset=utf-8"}
+
+    def client(index: int):
+        session = requests.Session()
+        while not stop.is_set():
+            unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
+            session.post(hub.url, data=envelope(send_body(unique), G12, hub.passwords[G12]),
+                         headers=headers, timeout=60)  # fmt: skip
+            got = session.post(
+                hub.url, headers=headers, timeout=60,
+                data=envelope("<lt:GetDocuments><lt:MaxCount>1</lt:MaxCount></lt:GetDocuments>",
+                              H31, hub.passwords[H31]),
+            )  # fmt: skip
+            ids = etree.fromstring(got.content).findall(f".//{{{ns.GATEWAY}}}MessageId")
+            acks = "".join(f"<lt:MessageIds>{e.text}</lt:MessageIds>" for e in ids)
+            session.post(hub.url, headers=headers, timeout=60,
+                         data=envelope(f"<lt:AckDocument>{acks}</lt:AckDocument>",
+                                       H31, hub.passwords[H31]))  # fmt: skip
+            done[index] += 3
+
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    time.sleep(seconds)
+    stop.set()
+    for worker in workers:
+        worker.join()
+    return sum(done) / seconds
+
+
+def _wait(url: str) -> None:
+    for _ in range(100):
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    raise RuntimeError(f"{url} did not come up")
+
+
+# --- backlog and concurrency --------------------------------------------------------------
+
+
+def seeded(db_url: str, agencies: int, pending: int):
+    """A hub whose store holds ``pending`` messages for ``agencies`` agencies, bulk-loaded."""
+    gateway = build_gateway(Settings(db_url=db_url, quota_per_minute=0))
+    codes = [f"000.00.{n // 100:02d}.H{n % 100:02d}" for n in range(agencies)]
+    gateway.directory.import_names((code, f"Cơ quan {code}") for code in codes)
+    now = datetime.now(UTC)
+    batch = 20_000
+    with gateway.engine.begin() as conn:
+        for start in range(0, pending, batch):
+            ids = range(start + 1, min(start + batch, pending) + 1)
+            conn.execute(insert(documents), [
+                dict(id=i, sender=codes[0], document_id=f"D{i}", idempotency_key=f"k{i}",
+                     kind="document", business_type=0, sha256="0" * 64, size=100, subject="",
+                     received_at=now, status_code="", signature="none", document_type="")
+                for i in ids
+            ])  # fmt: skip
+            conn.execute(insert(document_contents), [
+                dict(document_pk=i, content=b"<edXML/>") for i in ids
+            ])  # fmt: skip
+            conn.execute(insert(deliveries), [
+                dict(message_id=str(uuid.UUID(int=i)), document_pk=i,
+                     recipient=codes[i % agencies], state="pending", visible_at=now,
+                     lease_count=0)
+                for i in ids
+            ])  # fmt: skip
+    return gateway, codes
+
+
+def fetch_latency(gateway, codes: list[str], samples: int = 40) -> float:
+    """Median seconds of a GetDocuments (lease 10) and its AckDocument, over many agencies."""
+    timings = []
+    for code in codes[1 : samples + 1]:
+        started = time.perf_counter()
+        messages = gateway.hub.fetch(code, 10)
+        gateway.hub.acknowledge(code, [m.message_id for m in messages])
+        timings.append(time.perf_counter() - started)
+    return statistics.median(timings)
+
+
+def backlog(folder: Path, small: int, large: int, db_url: str | None) -> list[Figure]:
+    figures = []
+    for label, url in (("SQLite", None), ("PostgreSQL", db_url)):
+        if label == "PostgreSQL" and not url:
+            continue
+        latencies = []
+        for size in (small, large):
+            target = url or f"sqlite:///{folder / f'backlog-{size}.db'}"
+            if url:
+                _reset_postgres(url)
+            gateway, codes = seeded(target, 1000, size)
+            latencies.append(fetch_latency(gateway, codes))
+            gateway.engine.dispose()
+        ratio = latencies[1] / latencies[0]
+        figures.append(
+            Figure(f"GetDocuments at {large:,} / at {small:,} ({label})", ratio, "<= 1.50",
+                   ratio <= 1.5)
+        )  # fmt: skip
+    return figures
+
+
+def _reset_postgres(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def concurrency(folder: Path, messages: int, pollers: int = 50) -> list[Figure]:
+    gateway, codes = seeded(f"sqlite:///{folder / 'pollers.db'}", 1, messages)
+    seen, lock = [], threading.Lock()
+
+    def poll():
+        while True:
+            batch = gateway.hub.fetch(codes[0], 10)
+            if not batch:
+                return
+            with lock:
+                seen.extend(m.message_id for m in batch)
+            gateway.hub.acknowledge(codes[0], [m.message_id for m in batch])
+
+    threads = [threading.Thread(target=poll) for _ in range(pollers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    gateway.engine.dispose()
+    twice = len(seen) - len(set(seen))
+    return [
+        Figure(f"{pollers} pollers: messages leased twice", twice, "0", twice == 0),
+        Figure(f"{pollers} pollers: messages delivered / sent", len(set(seen)) / messages,
+               "1.00", len(set(seen)) == messages),
+    ]  # fmt: skip
+
+
+# --- a large document -------------------------------------------------------------------
+
+
+def worker_memory(master_pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB of the gateway's worker process."""
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+    raise RuntimeError("no worker process found")
+
+
+def large_document(folder: Path, megabytes: int) -> list[Figure]:
+    hub = start_hub(folder, f"sqlite:///{folder / 'large.db'}", workers=1, quota_per_minute=0)
+    try:
+        data = document(recipients=(H31,), attachment=bytes(range(256)) * (megabytes * 4096))
+        sender = Connector(hub.url, G12, hub.passwords[G12], timeout=600)
+        recipient = Connector(hub.url, H31, hub.passwords[H31], timeout=600)
+        recipient.fetch()  # warm up the worker
+        before, _ = worker_memory(hub.process.pid)
+        sender.send(data)
+        [message] = recipient.fetch()
+        _, peak = worker_memory(hub.process.pid)
+    finally:
+        stop_hub(hub)
+    growth = (peak - before) * 1024 / len(data)
+    return [
+        Figure(f"{len(data) / 2**20:.0f} MB edXML round trip byte-exact",
+               1.0 * (message.content == data), "1", message.content == data),
+        Figure("peak worker memory growth / edXML size", growth, "<= 3.0", growth <= 3.0),
+    ]  # fmt: skip
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="seconds, small sizes")
+    parser.add_argument("--postgres", help="URL of an empty PostgreSQL database to use too")
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
+    if args.smoke:
+        sizes = dict(seconds=1.0, small=1_000, large=5_000, pollers=300, megabytes=2)
+    else:
+        sizes = dict(seconds=15.0, small=1_000, large=1_000_000, pollers=5_000, megabytes=50)
+    figures = [
+        *throughput(folder, sizes["seconds"]),
+        *backlog(folder, sizes["small"], sizes["large"], args.postgres),
+        *concurrency(folder, sizes["pollers"]),
+        *large_document(folder, sizes["megabytes"]),
+    ]
+    print(f"{'figure':<46} {'value':>12}  {'target':<12}")
+    for figure in figures:
+        print(figure.row())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
