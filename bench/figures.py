@@ -51,16 +51,18 @@ class Figure:
 # --- throughput -------------------------------------------------------------------------
 
 
-def rate(url: str, make_body, seconds: float, threads: int = 8) -> float:
-    """Requests per second that ``threads`` keep-alive clients get answered with 200."""
+HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def requests_per_second(step, seconds: float, threads: int = 8) -> float:
+    """Keep ``threads`` clients calling ``step(session)`` (which returns the requests it
+    made) for ``seconds``; return the requests per second they completed."""
     done, stop = [0] * threads, threading.Event()
 
     def client(index: int):
         session = requests.Session()
-        headers = {"Content-Type": "text/xml; charset=utf-8"}
         while not stop.is_set():
-            if session.post(url, data=make_body(), headers=headers, timeout=60).ok:
-                done[index] += 1
+            done[index] += step(session)
 
     workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
     for worker in workers:
@@ -70,6 +72,14 @@ def rate(url: str, make_body, seconds: float, threads: int = 8) -> float:
     for worker in workers:
         worker.join()
     return sum(done) / seconds
+
+
+def rate(url: str, make_body, seconds: float) -> float:
+    """Requests per second answered with 200, each a fresh ``make_body()``."""
+    return requests_per_second(
+        lambda session: int(session.post(url, data=make_body(), headers=HEADERS, timeout=60).ok),
+        seconds,
+    )
 
 
 def echo_body(content: bytes) -> bytes:
@@ -110,37 +120,26 @@ def throughput(folder: Path, seconds: float) -> list[Figure]:
     ]
 
 
-def cycle_rate(hub, sample: bytes, seconds: float, threads: int = 8) -> float:
+def cycle_rate(hub, sample: bytes, seconds: float) -> float:
     """Requests per second when each client sends, fetches and acknowledges in turn."""
-    done, stop = [0] * threads, threading.Event()
-    headers = {"Content-Type": "text/xml; charset=utf-8"}
 
-    def client(index: int):
-        session = requests.Session()
-        while not stop.is_set():
-            unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
-            session.post(hub.url, data=envelope(send_body(unique), G12, hub.passwords[G12]),
-                         headers=headers, timeout=60)  # fmt: skip
-            got = session.post(
-                hub.url, headers=headers, timeout=60,
-                data=envelope("<lt:GetDocuments><lt:MaxCount>1</lt:MaxCount></lt:GetDocuments>",
-                              H31, hub.passwords[H31]),
-            )  # fmt: skip
-            ids = etree.fromstring(got.content).findall(f".//{{{ns.GATEWAY}}}MessageId")
-            acks = "".join(f"<lt:MessageIds>{e.text}</lt:MessageIds>" for e in ids)
-            session.post(hub.url, headers=headers, timeout=60,
-                         data=envelope(f"<lt:AckDocument>{acks}</lt:AckDocument>",
-                                       H31, hub.passwords[H31]))  # fmt: skip
-            done[index] += 3
+    def cycle(session) -> int:
+        unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
+        session.post(hub.url, data=envelope(send_body(unique), G12, hub.passwords[G12]),
+                     headers=HEADERS, timeout=60)  # fmt: skip
+        got = session.post(
+            hub.url, headers=HEADERS, timeout=60,
+            data=envelope("<lt:GetDocuments><lt:MaxCount>1</lt:MaxCount></lt:GetDocuments>",
+                          H31, hub.passwords[H31]),
+        )  # fmt: skip
+        ids = etree.fromstring(got.content).findall(f".//{{{ns.GATEWAY}}}MessageId")
+        acks = "".join(f"<lt:MessageIds>{e.text}</lt:MessageIds>" for e in ids)
+        session.post(hub.url, headers=HEADERS, timeout=60,
+                     data=envelope(f"<lt:AckDocument>{acks}</lt:AckDocument>",
+                                   H31, hub.passwords[H31]))  # fmt: skip
+        return 3
 
-    workers = [threading.Thread(target=client, args=(i,)) for i in range(threads)]
-    for worker in workers:
-        worker.start()
-    time.sleep(seconds)
-    stop.set()
-    for worker in workers:
-        worker.join()
-    return sum(done) / seconds
+    return requests_per_second(cycle, seconds)
 
 
 def _wait(url: str) -> None:
