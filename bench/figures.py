@@ -176,7 +176,8 @@ def seeded(db_url: str, agencies: int, pending: int):
             ])  # fmt: skip
             conn.execute(insert(deliveries), [
                 dict(message_id=str(uuid.UUID(int=i)), document_pk=i,
-                     recipient=codes[i % agencies], state="pending", visible_at=now,
+                     recipient=codes[i % agencies], inbox=codes[i % agencies],
+                     state="pending", visible_at=now,
                      lease_count=0)
                 for i in ids
             ])  # fmt: skip

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from client.connector import Connector, Message, folder_writer
+from client.direct import DirectSender, FileDirectory, HubDirectory, Outcome
 from client.errors import ConnectorError
+from client.outbox import DELIVERED, Outbox
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -28,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         key, cert = _signing_files(args)
+        if getattr(args, "direct", False):
+            return _send_direct(_direct_sender(args, password, key, cert), args)
+        if getattr(args, "outbox", False):
+            return args.run(_direct_sender(args, password, key, cert), args) or 0
         connector = Connector(
             args.url, args.agency, password, use_digest=args.digest, wsdl=args.wsdl,
             key=key, cert=cert, retry_for=args.retry_for, on_retry=_say_retry,
@@ -65,13 +73,44 @@ def _parser() -> argparse.ArgumentParser:
         help="keep retrying a busy or unreachable hub this long (default 120)",
     )
     parser.add_argument("--wsdl", help="read the WSDL from this file or URL instead of URL?wsdl")
+    parser.add_argument(
+        "--directory",
+        type=Path,
+        metavar="FILE",
+        help="direct sending: JSON file mapping agency codes to their inbox addresses "
+        "(default: the directory of the hub at --url)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path(os.environ.get("LIENTHONG_DATA_DIR", "lienthong-data")),
+        metavar="DIR",
+        help="where the outbox of direct sends is kept (default: $LIENTHONG_DATA_DIR "
+        "or ./lienthong-data)",
+    )
     commands = parser.add_subparsers(title="commands")
 
     send = commands.add_parser("send", help="send edXML files")
     send.add_argument("files", nargs="+", type=Path, metavar="FILE")
     send.add_argument("--key", type=Path, help="PEM private key: sign each document")
     send.add_argument("--cert", type=Path, help="PEM certificate of that key")
+    send.add_argument(
+        "--direct",
+        action="store_true",
+        help="send straight to each recipient's own inbox, through the local outbox",
+    )
     send.set_defaults(run=_send)
+
+    outbox = commands.add_parser("outbox", help="list direct sends still waiting, and why")
+    outbox.set_defaults(run=_outbox_list, outbox=True)
+    outbox_commands = outbox.add_subparsers(title="outbox commands")
+    flush = outbox_commands.add_parser("flush", help="retry every waiting send now")
+    flush.set_defaults(run=_outbox_flush, outbox=True)
+    keep = outbox_commands.add_parser(
+        "run", help="keep delivering waiting sends as they fall due, until interrupted"
+    )
+    keep.add_argument("--interval", type=float, default=10, help="seconds between looks")
+    keep.set_defaults(run=_outbox_run, outbox=True)
 
     fetch = commands.add_parser("fetch", help="save pending messages into a folder")
     fetch.add_argument("--out", type=Path, required=True, metavar="DIR")
@@ -124,6 +163,72 @@ def _parser() -> argparse.ArgumentParser:
     ack.add_argument("message_ids", nargs="+", metavar="ID")
     ack.set_defaults(run=_ack)
     return parser
+
+
+def _direct_sender(args, password: str, key, cert) -> DirectSender:
+    if args.directory is not None:
+        directory = FileDirectory(args.directory)
+    else:
+
+        def hub_agencies():
+            return Connector(args.url, args.agency, password, use_digest=args.digest,
+                             wsdl=args.wsdl, retry_for=args.retry_for).agencies()  # fmt: skip
+
+        directory = HubDirectory(hub_agencies)
+    outbox = Outbox(args.data_dir / f"outbox-{args.agency}.sqlite3")
+    return DirectSender(args.agency, password, outbox, directory, key=key, cert=cert)
+
+
+def _send_direct(sender: DirectSender, args) -> int:
+    problems = 0
+    for path in args.files:
+        try:
+            outcomes = sender.send(path.read_bytes())
+        except (OSError, ConnectorError) as exc:
+            print(f"{path}: not sent: {exc}", file=sys.stderr)
+            problems += 1
+            continue
+        print(f"{path}:")
+        problems += _print_outcomes(outcomes)
+    return 1 if problems else 0
+
+
+def _print_outcomes(outcomes: list[Outcome]) -> int:
+    """Print one line per recipient; return how many are not delivered."""
+    for outcome in outcomes:
+        print(f"  {outcome.recipient:<20} {outcome.state:<10} {outcome.document_id}  "
+              f"{outcome.detail}")  # fmt: skip
+    return sum(outcome.state != DELIVERED for outcome in outcomes)
+
+
+def _outbox_list(sender: DirectSender, args) -> int:
+    entries = sender.pending()
+    print(f"{'RECIPIENT':<20} {'STATE':<8} {'TRIES':>5}  {'NEXT TRY':<25} DOCUMENT / REASON")
+    for entry in entries:
+        next_try = datetime.fromtimestamp(entry.next_attempt_at, UTC).isoformat(timespec="seconds")
+        next_try = next_try if entry.state == "waiting" else "-"
+        print(f"{entry.recipient:<20} {entry.state:<8} {entry.attempts:>5}  "
+              f"{next_try:<25} {entry.document_id}")  # fmt: skip
+        if entry.last_error:
+            print(f"    {entry.last_error}")
+    print(f"{len(entries)} not delivered")
+    return 0
+
+
+def _outbox_flush(sender: DirectSender, args) -> int:
+    outcomes = sender.flush()
+    if not outcomes:
+        print("nothing waits")
+    return 1 if _print_outcomes(outcomes) else 0
+
+
+def _outbox_run(sender: DirectSender, args) -> int:
+    try:
+        while True:
+            _print_outcomes(sender.flush(everything=False))
+            time.sleep(args.interval)
+    except KeyboardInterrupt:
+        return 0
 
 
 def _send(connector: Connector, args) -> int:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 import requests
@@ -32,6 +33,8 @@ from gateway.security.signatures import sign_edxml, verify_edxml
 log = logging.getLogger("client")
 
 RETRYABLE = ("Server.Busy", "Server.Unavailable")
+PACKAGED_WSDL = str(resources.files("gateway.wsdl").joinpath("lienthong.wsdl"))
+"""The contract shipped with this package: a connector built on it needs no network to start."""
 BACKOFF = 0.5
 MAX_BACKOFF = 30.0
 
@@ -64,6 +67,8 @@ class Message:
     content: bytes
     signature: str = "none"
     """The hub's finding: none, valid, or weak (SHA-1 admitted by the hub's settings)."""
+    recipient: str = ""
+    """The agency it is for: this one, or one behind this agency when it is a hub."""
     verification: str = ""
     """Set by ``fetch(verify=True)``: valid, weak, unsigned, or ``invalid: <reason>``."""
 
@@ -107,6 +112,8 @@ class AgencyEntry:
     name: str
     parent_code: str
     active: bool
+    endpoint: str = ""
+    """The SOAP address of the agency's own inbox, if it publishes one."""
 
 
 class Connector:
@@ -187,6 +194,7 @@ class Connector:
                 received_at=d.ReceivedAt,
                 content=d.Document,
                 signature=d.Signature or "none",
+                recipient=d.Recipient or self.agency,
             )
             for d in documents
         ]
@@ -274,7 +282,10 @@ class Connector:
     def agencies(self, parent_code: str | None = None) -> list[AgencyEntry]:
         """The hub's agency directory, or the direct children of ``parent_code``."""
         entries = self._call("GetAgencies", ParentCode=parent_code) or []
-        return [AgencyEntry(e.Code, e.Name, e.ParentCode or "", bool(e.Active)) for e in entries]
+        return [
+            AgencyEntry(e.Code, e.Name, e.ParentCode or "", bool(e.Active), e.Endpoint or "")
+            for e in entries
+        ]
 
     def receive(
         self,

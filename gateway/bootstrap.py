@@ -65,6 +65,10 @@ def build_wsgi_app(settings: Settings, *, migrate: bool = True):
     from gateway.web.dashboard import Dashboard
 
     gateway = build_gateway(settings, migrate=migrate)
+    if settings.parent_url:
+        from gateway.upstream import start_parent_link
+
+        start_parent_link(gateway.hub, settings)
     dashboard = Dashboard(gateway.hub, gateway.operators)
     return GatewayWsgi(gateway.hub, gateway.directory, settings, dashboard)
 

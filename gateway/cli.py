@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -16,14 +17,22 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
-    settings = Settings.from_env(
-        db_url=args.db,
-        host=getattr(args, "host", None),
-        port=getattr(args, "port", None),
-        public_url=getattr(args, "public_url", None),
-        workers=getattr(args, "workers", None),
-        require_signatures=getattr(args, "require_signatures", None) or None,
-    )
+    try:
+        settings = Settings.from_env(
+            db_url=args.db,
+            host=getattr(args, "host", None),
+            port=getattr(args, "port", None),
+            public_url=getattr(args, "public_url", None),
+            workers=getattr(args, "workers", None),
+            require_signatures=getattr(args, "require_signatures", None) or None,
+            inbox=getattr(args, "inbox", None),
+            parent_url=getattr(args, "parent_url", None),
+            parent_agency=getattr(args, "parent_agency", None),
+            parent_password=_parent_password(args),
+        )
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return args.run(args, settings) or 0
     except (_UserError, AdminError) as exc:
@@ -33,6 +42,15 @@ def main(argv: list[str] | None = None) -> int:
 
 class _UserError(Exception):
     pass
+
+
+def _parent_password(args) -> str | None:
+    variable = getattr(args, "parent_password_env", None)
+    if variable is None:
+        return None
+    if variable not in os.environ:
+        raise ValueError(f"set this hub's password at the parent hub in ${variable}")
+    return os.environ[variable]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -48,6 +66,16 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--require-signatures", action="store_true", help="refuse unsigned documents"
     )
+    serve.add_argument(
+        "--inbox", metavar="CODE", help="serve as the inbox of this one agency (direct model)"
+    )
+    serve.add_argument("--parent-url", help="SOAP address of the parent hub")
+    serve.add_argument("--parent-agency", metavar="CODE", help="this hub's code at the parent")
+    serve.add_argument(
+        "--parent-password-env",
+        metavar="VAR",
+        help="environment variable holding this hub's password at the parent",
+    )
     serve.set_defaults(run=_serve)
 
     agency = commands.add_parser("agency", help="manage the agency directory")
@@ -55,11 +83,17 @@ def _parser() -> argparse.ArgumentParser:
     add = agency_commands.add_parser("add", help="register an agency")
     add.add_argument("code")
     add.add_argument("--name", required=True)
-    secret = add.add_mutually_exclusive_group(required=True)
+    secret = add.add_mutually_exclusive_group()
     secret.add_argument("--password")
     secret.add_argument(
         "--password-stdin", action="store_true", help="read the password from stdin"
     )
+    add.add_argument(
+        "--via",
+        metavar="HUBCODE",
+        help="reached through this child hub, which alone sends for it (no password then)",
+    )
+    add.add_argument("--endpoint", metavar="URL", help="SOAP address of the agency's own inbox")
     add.add_argument(
         "--allow-digest",
         action="store_true",
@@ -71,6 +105,12 @@ def _parser() -> argparse.ArgumentParser:
     set_cert.add_argument("code")
     set_cert.add_argument("file", type=Path)
     set_cert.set_defaults(run=_agency_set_cert)
+    endpoint = agency_commands.add_parser(
+        "set-endpoint", help="publish the SOAP address of an agency's own inbox"
+    )
+    endpoint.add_argument("code")
+    endpoint.add_argument("url", help="its address; an empty string removes it")
+    endpoint.set_defaults(run=_agency_set_endpoint)
     quota = agency_commands.add_parser("set-quota", help="override an agency's limits")
     quota.add_argument("code")
     quota.add_argument("--per-minute", type=int, help="documents per minute (0: no limit)")
@@ -170,12 +210,23 @@ def _serve(args, settings: Settings) -> None:
 
 
 def _agency_add(args, settings: Settings) -> None:
-    password = _read_password(args)
+    if args.via and (args.password or args.password_stdin):
+        raise _UserError("an agency reached through a child hub signs in there, not here")
+    if not args.via and not (args.password or args.password_stdin):
+        raise _UserError("give --password or --password-stdin (or --via HUBCODE)")
+    password = "" if args.via else _read_password(args)
     certificate = _read_text(args.cert) if args.cert else None
     agency = _directory(settings).add(
-        args.code, args.name, password, allow_digest=args.allow_digest, certificate=certificate
-    )
-    print(f"registered {agency.code} ({agency.name})")
+        args.code, args.name, password, allow_digest=args.allow_digest,
+        certificate=certificate, via=args.via, endpoint=args.endpoint,
+    )  # fmt: skip
+    behind = f", through {agency.via}" if agency.via else ""
+    print(f"registered {agency.code} ({agency.name}){behind}")
+
+
+def _agency_set_endpoint(args, settings: Settings) -> None:
+    _directory(settings).set_endpoint(args.code, args.url)
+    print(f"endpoint {'set' if args.url else 'removed'} for {args.code}")
 
 
 def _agency_list(args, settings: Settings) -> None:
@@ -183,6 +234,8 @@ def _agency_list(args, settings: Settings) -> None:
     print(f"{'CODE':<20} {'PARENT':<20} {'ACTIVE':<7} {'LOGIN':<7} NAME")
     for agency in agencies:
         login = "digest" if agency.allow_digest else ("yes" if agency.password_hash else "no")
+        if agency.via:
+            login = f"via {agency.via}"
         print(
             f"{agency.code:<20} {agency.parent_code or '-':<20} "
             f"{'yes' if agency.active else 'no':<7} {login:<7} {agency.name}"

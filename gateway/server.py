@@ -7,6 +7,7 @@ import tempfile
 
 from gunicorn.app.base import BaseApplication
 
+from gateway.errors import AdminError
 from gateway.settings import Settings
 
 
@@ -50,7 +51,13 @@ def serve(settings: Settings) -> None:
     """Bring the database up to date once, then run the workers until stopped."""
     from gateway.bootstrap import build_gateway
 
-    build_gateway(settings).engine.dispose()
+    gateway = build_gateway(settings)
+    if settings.inbox and gateway.directory.get(settings.inbox) is None:
+        raise AdminError(
+            f"register {settings.inbox} first (`lienthong-gateway agency add`): its system "
+            "signs in to collect what this inbox receives"
+        )
+    gateway.engine.dispose()
     # Workers count into files here, and a scrape of any worker adds them all up.
     os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="lienthong-metrics-"))
     GatewayServer(settings).run()

@@ -64,6 +64,19 @@ class Settings:
     """If set, /metrics and /health are also served without a token on ADMIN_HOST:ADMIN_PORT."""
     admin_host: str = ""
     """Address of the admin port (default: HOST)."""
+    inbox: str = ""
+    """Serve as the inbox of this one agency (the direct model): accept only messages
+    addressed to it, from the agencies registered here."""
+    parent_url: str = ""
+    """SOAP address of the parent hub; recipients not registered here are forwarded to it."""
+    parent_agency: str = ""
+    """This hub's agency code at the parent hub."""
+    parent_password: str = ""
+    """This hub's password at the parent hub."""
+    parent_poll_seconds: int = 5
+    """How often the parent hub is asked for messages, and the forward queue looked at."""
+    parent_give_up_seconds: int = 86400
+    """A document the parent hub could not be given for this long is marked failed."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides) -> Settings:
@@ -83,6 +96,10 @@ class Settings:
         return max(1, self.max_in_flight // max(1, self.workers))
 
     def __post_init__(self):
+        if self.parent_url and not (self.parent_agency and self.parent_password):
+            raise ValueError("a parent hub needs this hub's agency code and password there")
+        if self.inbox and self.parent_url:
+            raise ValueError("an agency's inbox has no parent hub")
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/soap")
 

@@ -29,6 +29,7 @@ class _Row:
     state: DeliveryState
     visible_at: datetime
     lease_count: int = 0
+    inbox: str = ""
 
 
 @dataclass
@@ -130,23 +131,42 @@ class _Messages:
                     replace(d, state=self._row(d.message_id).state) for d in document.deliveries
                 )
                 result = SendResult(document.document_id, document.received_at, deliveries)
-                return StoredDocument(document.sha256, result)
+                return StoredDocument(document.sha256, result, self._db.documents.index(document))
         return None
 
     def add(self, document):
         if self.find(document.sender, document.idempotency_key) is not None:
             raise DuplicateKey(document.idempotency_key)
         self._db.documents.append(document)
-        for d in document.deliveries:
-            self._db.rows.append(
-                _Row(document, d.recipient, d.message_id, d.state, document.received_at)
-            )
+        self.add_deliveries(len(self._db.documents) - 1, document.deliveries, document.received_at)
 
-    def lease(self, recipient, now, lease_until, limit):
+    def add_deliveries(self, document_pk, deliveries, visible_at):
+        document = self._db.documents[document_pk]
+        if deliveries:
+            document = replace(document, deliveries=document.deliveries + tuple(
+                d for d in deliveries if d not in document.deliveries
+            ))  # fmt: skip
+            self._db.documents[document_pk] = document
+        for row in self._db.rows:
+            if row.document.idempotency_key == document.idempotency_key:
+                row.document = document
+        for d in deliveries:
+            self._db.rows.append(
+                _Row(document, d.recipient, d.message_id, d.state, visible_at,
+                     inbox=d.inbox or d.recipient)
+            )  # fmt: skip
+
+    def postpone(self, inbox, message_ids, until):
+        for row in self._db.rows:
+            if row.inbox == inbox and row.message_id in message_ids:
+                if row.state in (DeliveryState.PENDING, DeliveryState.LEASED):
+                    row.state, row.visible_at = DeliveryState.PENDING, until
+
+    def lease(self, inbox, now, lease_until, limit):
         visible = [
             row
             for row in self._db.rows
-            if row.recipient == recipient
+            if row.inbox == inbox
             and row.state in (DeliveryState.PENDING, DeliveryState.LEASED)
             and row.visible_at <= now
         ][:limit]
@@ -164,19 +184,24 @@ class _Messages:
                 row.document.content,
                 row.document.sha256,
                 row.document.signature,
+                row.recipient,
+                row.lease_count,
             )
             for row in visible
         ]
 
-    def acknowledge(self, recipient, message_ids, now):
+    def acknowledge(self, inbox, message_ids, now):
+        return self.close(inbox, message_ids, DeliveryState.ACKNOWLEDGED, now)
+
+    def close(self, inbox, message_ids, state, now):
         found = {}
         for row in self._db.rows:
             if (
-                row.recipient == recipient
+                row.inbox == inbox
                 and row.message_id in message_ids
-                and row.state is not DeliveryState.WITHDRAWN
+                and row.state not in (DeliveryState.WITHDRAWN, DeliveryState.FAILED)
             ):
-                row.state = DeliveryState.ACKNOWLEDGED
+                row.state = state
                 found[row.message_id] = row.document.sha256
         return found
 

@@ -54,9 +54,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_hub(tmp: Path, db_url: str, register: bool = True, **settings) -> RunningHub:
+def start_hub(
+    tmp: Path, db_url: str, register: bool = True, port: int | None = None, **settings
+) -> RunningHub:
     """Start ``lienthong-gateway serve`` in its own process group, agencies registered."""
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "LIENTHONG_DB_URL": db_url,

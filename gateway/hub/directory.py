@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from urllib.parse import urlsplit
 
 from gateway.envelope.model import is_agency_code
 from gateway.errors import AdminError
@@ -54,12 +55,16 @@ class Directory:
         *,
         allow_digest: bool = False,
         certificate: str | None = None,
+        via: str | None = None,
+        endpoint: str | None = None,
     ) -> Agency:
+        """Register an agency that signs in here, or, with ``via``, one reached through a
+        child hub (it has no password here: that hub sends and collects for it)."""
         if not is_agency_code(code):
             raise DirectoryError(
                 f"{code!r} is not an agency code: digits, A-Z and dots, at most 35 characters."
             )
-        if not password:
+        if not password and not via:
             raise DirectoryError("An agency needs a password.")
         secret = None
         if allow_digest:
@@ -77,10 +82,14 @@ class Directory:
             digest_secret=secret,
             parent_code=parent_of(code),
             certificate=self._checked_certificate(certificate) if certificate else None,
+            via=via,
+            endpoint=_checked_endpoint(endpoint) if endpoint else None,
         )
         with self._uow() as uow:
             if uow.agencies.get(code) is not None:
                 raise DirectoryError(f"Agency {code} is already registered.")
+            if via:
+                _check_child_hub(uow, via)
             uow.agencies.add(agency)
             uow.commit()
         return agency
@@ -109,6 +118,14 @@ class Directory:
         if not changes or any(value < 0 for value in changes.values()):
             raise DirectoryError("Give --per-minute and/or --bytes-per-day, 0 or more.")
         self._change(code, **changes)
+
+    def set_endpoint(self, code: str, url: str) -> None:
+        """Publish (or, with an empty ``url``, remove) the address of the agency's inbox."""
+        self._change(code, endpoint=_checked_endpoint(url) if url else None)
+
+    def get(self, code: str) -> Agency | None:
+        with self._uow() as uow:
+            return uow.agencies.get(code)
 
     def certificate(self, code: str) -> str | None:
         with self._uow() as uow:
@@ -171,6 +188,22 @@ class Directory:
             total += len(agencies)
             progress(len(agencies))
         return total
+
+
+def _check_child_hub(uow: UnitOfWork, code: str) -> None:
+    hub = uow.agencies.get(code)
+    if hub is None or not hub.password_hash or hub.via:
+        raise DirectoryError(
+            f"{code} must first be registered here as an agency with a password: the child "
+            "hub signs in with it."
+        )
+
+
+def _checked_endpoint(url: str) -> str:
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise DirectoryError(f"{url!r} is not an http(s) address.")
+    return url
 
 
 def check_import(rows: Iterable[tuple[str, str]]) -> int:

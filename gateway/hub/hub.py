@@ -9,6 +9,7 @@ from gateway.envelope import parse_message
 from gateway.errors import (
     AuthenticationFailed,
     Busy,
+    Duplicate,
     GatewayError,
     InvalidRequest,
     TooLarge,
@@ -17,7 +18,16 @@ from gateway.errors import (
 )
 from gateway.hub import sending, timeline
 from gateway.hub.authentication import PasswordCache, check_token
-from gateway.hub.model import AckResult, Backlog, InboxMessage, SendResult, SendStatus, Stale
+from gateway.hub.model import (
+    PARENT_INBOX,
+    AckResult,
+    Backlog,
+    DeliveryState,
+    InboxMessage,
+    SendResult,
+    SendStatus,
+    Stale,
+)
 from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
 from gateway.hub.quotas import check_quota
@@ -54,6 +64,9 @@ class Hub:
         self._signer = signer
         self._ca_bundle = ca_bundle
         self._passwords = PasswordCache()
+        self._topology = sending.Topology(
+            inbox_of=settings.inbox, has_parent=bool(settings.parent_url)
+        )
 
     def authenticate(self, token: UsernameToken) -> str:
         """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
@@ -73,16 +86,8 @@ class Hub:
 
     def send(self, agency: str, content: bytes) -> SendResult:
         """Accept an edXML message from ``agency``: stored once, one delivery per recipient."""
-        settings = self._settings
         try:
-            if len(content) > settings.max_document_bytes:
-                raise TooLarge(
-                    f"The document is {len(content)} bytes; at most "
-                    f"{settings.max_document_bytes} are accepted."
-                )
-            message = parse_message(
-                content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
-            )
+            message = self._parse(content)
         except GatewayError as error:
             self._record_refusal(agency, "", sending.sha256_of(content), error)
             raise
@@ -95,38 +100,155 @@ class Hub:
             raise
         except DuplicateKey:
             with self._uow() as uow:
-                result = sending.previous_result(uow, agency, key, sha256)
+                result = sending.previous_result(uow, message.sender.code, key, sha256)
             if result is None:
                 raise
             return result
 
+    def _parse(self, content: bytes):
+        settings = self._settings
+        if len(content) > settings.max_document_bytes:
+            raise TooLarge(
+                f"The document is {len(content)} bytes; at most "
+                f"{settings.max_document_bytes} are accepted."
+            )
+        return parse_message(
+            content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
+        )
+
     def _store(self, agency, message, content, sha256, key) -> SendResult:
         now = self._clock()
         with self._uow() as uow:
-            routing = sending.route(uow, agency, message, self._settings.max_recipients)
-            previous = sending.previous_result(uow, agency, key, sha256)
+            routing = sending.route(
+                uow, agency, message, self._settings.max_recipients, self._topology
+            )
+            sender_code = message.sender.code
+            previous = sending.previous_result(uow, sender_code, key, sha256)
             if previous is not None:
                 return previous
-            sender = uow.agencies.get(agency)
+            sender = uow.agencies.get(sender_code)
             check_quota(uow, sender, len(content), now, self._settings)
-            signature = signature_mark(
-                sender, message, content,
-                settings=self._settings, ca_bundle=self._ca_bundle, now=now,
-            )  # fmt: skip
-            withdrawn = uow.messages.withdraw(sending.withdrawable(routing), now)
-            withdrawn_recipients = (
-                {d.recipient for d in routing.original.deliveries if d.message_id in withdrawn}
-                if withdrawn
-                else set()
+            signature = "none"
+            if sender_code == agency or sender.certificate:
+                # A child hub vouches for the agencies behind it; their signatures are
+                # checked here only when this hub holds their certificate too.
+                signature = signature_mark(
+                    sender, message, content,
+                    settings=self._settings, ca_bundle=self._ca_bundle, now=now,
+                )  # fmt: skip
+            document = self._add_document(
+                uow, agency, message, content, sha256, key, routing, signature, now
             )
-            document = sending.new_document(
-                message, content, sha256, key, routing, withdrawn_recipients, now, signature
-            )
-            uow.messages.add(document)
-            self._record_send(uow, agency, message, document, routing, withdrawn)
-            self._checkpoint_if_due(uow, now)
             uow.commit()
         return SendResult(document.document_id, document.received_at, document.deliveries)
+
+    def _add_document(self, uow, agency, message, content, sha256, key, routing, signature, now):
+        withdrawn = uow.messages.withdraw(sending.withdrawable(routing), now)
+        withdrawn_recipients = (
+            {d.recipient for d in routing.original.deliveries if d.message_id in withdrawn}
+            if withdrawn
+            else set()
+        )
+        document = sending.new_document(
+            message, content, sha256, key, routing, withdrawn_recipients, now, signature
+        )
+        uow.messages.add(document)
+        self._record_send(uow, agency, message, document, routing, withdrawn)
+        self._checkpoint_if_due(uow, now)
+        return document
+
+    def receive_from_parent(
+        self, content: bytes, recipient: str, signature: str = "none"
+    ) -> SendResult:
+        """Store a message the parent hub delivered for ``recipient`` (an agency this hub
+        serves), once: the same document for another recipient adds a delivery."""
+        sha256 = sending.sha256_of(content)
+        now = self._clock()
+        try:
+            message = self._parse(content)
+            key = sending.idempotency_key(message, sha256)
+            arguments = (message, content, sha256, key, recipient, signature, now)
+            try:
+                return self._receive_from_parent(*arguments)
+            except DuplicateKey:  # another worker stored it for another recipient just now
+                return self._receive_from_parent(*arguments)
+        except GatewayError as error:
+            self._record_refusal(PARENT_INBOX, "", sha256, error)
+            raise
+
+    def _receive_from_parent(self, message, content, sha256, key, recipient, signature, now):
+        sender = message.sender.code
+        with self._uow() as uow:
+            routing = sending.route_from_parent(uow, message, recipient, self._topology)
+            stored = uow.messages.find(sender, key)
+            if stored is None:
+                document = self._add_document(
+                    uow, sender, message, content, sha256, key, routing, signature, now
+                )
+                uow.commit()
+                return SendResult(document.document_id, now, document.deliveries)
+            if stored.sha256 != sha256:
+                raise Duplicate("The parent hub delivered different bytes for this DocumentId.")
+            known = {d.recipient for d in stored.result.deliveries}
+            added = sending.new_deliveries(
+                routing, tuple(c for c in routing.recipients if c not in known), set()
+            )
+            uow.messages.add_deliveries(stored.pk, added, now)
+            for delivery in added:
+                uow.events.record(
+                    "received", now, sender, document_id=message.document_id,
+                    message_id=delivery.message_id, detail=f"to {delivery.recipient}",
+                    content_sha256=sha256,
+                )  # fmt: skip
+            uow.commit()
+        return SendResult(stored.result.document_id, stored.result.received_at,
+                          stored.result.deliveries + added)  # fmt: skip
+
+    def lease_for_parent(self, limit: int) -> list[InboxMessage]:
+        """Lease deliveries waiting to be forwarded to the parent hub."""
+        now = self._clock()
+        until = now + timedelta(seconds=self._settings.lease_seconds)
+        with self._uow() as uow:
+            messages = list(uow.messages.lease(PARENT_INBOX, now, until, limit))
+            uow.commit()
+        return messages
+
+    def forwarded(self, deliveries: Sequence[InboxMessage], answers: dict[str, str]) -> None:
+        """Close deliveries the parent hub took; ``answers`` holds the MessageId it gave
+        each recipient, kept on the timeline."""
+        details = {
+            d.message_id: f"to the parent hub, MessageId {answers[d.recipient]}"
+            if d.recipient in answers
+            else "to the parent hub"
+            for d in deliveries
+        }
+        self._close_forwards(deliveries, details, DeliveryState.FORWARDED, "forwarded")
+
+    def forward_failed(self, deliveries: Sequence[InboxMessage], reason: str) -> None:
+        """Give up forwarding: the sender's timeline and the operator see why."""
+        details = {d.message_id: reason for d in deliveries}
+        self._close_forwards(deliveries, details, DeliveryState.FAILED, "failed")
+
+    def forward_later(self, deliveries: Sequence[InboxMessage], delay_seconds: float) -> None:
+        """Offer these deliveries to the parent link again after ``delay_seconds``."""
+        until = self._clock() + timedelta(seconds=delay_seconds)
+        with self._uow() as uow:
+            uow.messages.postpone(PARENT_INBOX, [d.message_id for d in deliveries], until)
+            uow.commit()
+
+    def _close_forwards(self, deliveries, details: dict[str, str], state, kind: str) -> None:
+        now = self._clock()
+        with self._uow() as uow:
+            found = uow.messages.close(PARENT_INBOX, list(details), state, now)
+            for delivery in deliveries:
+                if delivery.message_id in found:
+                    uow.events.record(
+                        kind, now, delivery.sender, document_id=delivery.document_id,
+                        message_id=delivery.message_id,
+                        detail=f"{delivery.recipient}: {details[delivery.message_id]}"[:1000],
+                        content_sha256=delivery.sha256,
+                    )  # fmt: skip
+            uow.commit()
 
     @staticmethod
     def _record_send(uow, agency, message, document, routing, withdrawn: set[str]) -> None:

@@ -17,6 +17,14 @@ class DeliveryState(enum.StrEnum):
     ACKNOWLEDGED = "acknowledged"
     WITHDRAWN = "withdrawn"
     """Taken back by its sender before the recipient ever downloaded it."""
+    FORWARDED = "forwarded"
+    """Handed to the parent hub, which delivers it from there."""
+    FAILED = "failed"
+    """Could not be forwarded to the parent hub; given up."""
+
+
+PARENT_INBOX = "@parent"
+"""The inbox of deliveries this hub forwards to its parent hub (never an agency code)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,15 @@ class Agency:
     quota_per_minute: int | None = None
     """Overrides the hub's default when set (0: no limit)."""
     quota_bytes_per_day: int | None = None
+    via: str | None = None
+    """The child hub this agency is reached through; only that hub may send for it."""
+    endpoint: str | None = None
+    """The SOAP address of the agency's own inbox gateway, for direct sending."""
+
+    @property
+    def inbox(self) -> str:
+        """Who collects the agency's deliveries: the agency, or the child hub it is behind."""
+        return self.via or self.code
 
 
 @dataclass(frozen=True)
@@ -43,6 +60,8 @@ class Delivery:
     recipient: str
     message_id: str
     state: DeliveryState
+    inbox: str = ""
+    """Who collects it, when not the recipient: a child hub, or PARENT_INBOX."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +203,7 @@ class StoredDocument:
 
     sha256: str
     result: SendResult
+    pk: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +216,9 @@ class InboxMessage:
     content: bytes
     sha256: str = ""
     signature: str = "none"
+    recipient: str = ""
+    attempt: int = 1
+    """How many times this delivery has been leased, this time included."""
 
 
 @dataclass(frozen=True)

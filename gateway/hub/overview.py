@@ -1,4 +1,5 @@
-"""What the operator's dashboard shows: volume, backlog, what nobody picked up, refusals, quotas."""
+"""What the operator's dashboard shows: volume, backlog, what nobody picked up, refusals,
+failed forwards, quotas."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ class Overview:
     backlog: tuple[Backlog, ...]
     not_picked_up: tuple[Stale, ...]
     refusals: tuple[AgencyEvent, ...]
+    failed_forwards: tuple[AgencyEvent, ...]
+    """Documents the parent hub could not be given: sender, then recipient and reason."""
     default_per_minute: int
     default_bytes_per_day: int
 
@@ -52,6 +55,7 @@ def overview(
         backlog=tuple(uow.messages.backlog()),
         not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours))),
         refusals=tuple(uow.events.recent("refused", 20)),
+        failed_forwards=tuple(uow.events.recent("failed", 20)),
         default_per_minute=settings.quota_per_minute,
         default_bytes_per_day=settings.quota_bytes_per_day,
     )

@@ -10,6 +10,8 @@ from gateway.hub.model import (
     Agency,
     AgencyEvent,
     Backlog,
+    Delivery,
+    DeliveryState,
     EventRecord,
     InboxMessage,
     NewDocument,
@@ -53,6 +55,11 @@ class MessageRepository(Protocol):
     def add(self, document: NewDocument) -> None:
         """Store a document and its deliveries; DuplicateKey if its key is taken."""
 
+    def add_deliveries(
+        self, document_pk: int, deliveries: Sequence[Delivery], visible_at: datetime
+    ) -> None:
+        """Queue a stored document for more recipients."""
+
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` that ``sender`` sent, with all its deliveries."""
 
@@ -91,15 +98,21 @@ class MessageRepository(Protocol):
         """The events of these deliveries, oldest first."""
 
     def lease(
-        self, recipient: str, now: datetime, lease_until: datetime, limit: int
+        self, inbox: str, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[InboxMessage]:
-        """Lease up to ``limit`` of the recipient's oldest visible messages."""
+        """Lease up to ``limit`` of the inbox's oldest visible messages."""
 
-    def acknowledge(
-        self, recipient: str, message_ids: Sequence[str], now: datetime
-    ) -> dict[str, str]:
-        """Acknowledge the recipient's messages among ``message_ids``; return those found,
+    def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
+        """Acknowledge the inbox's messages among ``message_ids``; return those found,
         each with the SHA-256 of its document."""
+
+    def close(
+        self, inbox: str, message_ids: Sequence[str], state: DeliveryState, now: datetime
+    ) -> dict[str, str]:
+        """Like ``acknowledge``, ending in ``state`` (forwarded or failed)."""
+
+    def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
+        """Offer these open deliveries again only from ``until`` on."""
 
 
 class EventLog(Protocol):

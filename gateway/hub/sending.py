@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from gateway.envelope import BusinessType, EdxmlMessage, MessageKind
@@ -16,6 +16,7 @@ from gateway.errors import (
     UnknownRecipient,
 )
 from gateway.hub.model import (
+    PARENT_INBOX,
     Delivery,
     DeliveryState,
     NewDocument,
@@ -37,6 +38,16 @@ RELATED_EVENT = {
 
 
 @dataclass(frozen=True)
+class Topology:
+    """Where this gateway stands: a hub, a hub under a parent hub, or one agency's inbox."""
+
+    inbox_of: str = ""
+    """Serve as the inbox of this one agency: accept only messages addressed to it."""
+    has_parent: bool = False
+    """Recipients not registered here are forwarded to the parent hub."""
+
+
+@dataclass(frozen=True)
 class Routing:
     """Where a message goes, and what earlier document it concerns."""
 
@@ -44,6 +55,8 @@ class Routing:
     original: OriginalDocument | None = None
     withdraws: bool = False
     """Whether deliveries of the original that were never downloaded are withdrawn."""
+    inboxes: dict[str, str] = field(default_factory=dict)
+    """Who collects a recipient's deliveries, where that is not the recipient itself."""
 
 
 def idempotency_key(message: EdxmlMessage, sha256: str) -> str:
@@ -74,31 +87,125 @@ def previous_result(uow: UnitOfWork, sender: str, key: str, sha256: str) -> Send
     return stored.result
 
 
-def route(uow: UnitOfWork, agency: str, message: EdxmlMessage, max_recipients: int) -> Routing:
-    """Decide the recipients of ``message`` from ``agency``, or refuse it."""
-    if message.sender.code != agency:
+def route(
+    uow: UnitOfWork,
+    agency: str,
+    message: EdxmlMessage,
+    max_recipients: int,
+    topology: Topology = Topology(),
+) -> Routing:
+    """Decide the recipients of ``message`` from ``agency``, or refuse it.
+
+    ``agency`` is the message's sender, or the child hub that sender is registered
+    behind; recipients behind that same child hub are left to it.
+    """
+    relayed_by = relaying_hub(uow, agency, message)
+    routing = _route_message(uow, message.sender.code, message, topology)
+    if len(routing.recipients) > max_recipients:
+        raise InvalidDocument(f"A document may have at most {max_recipients} recipients.")
+    routing = _with_inboxes(uow, routing, topology)
+    if relayed_by is not None:
+        routing = _leave_to(relayed_by, routing)
+    return routing
+
+
+def route_from_parent(
+    uow: UnitOfWork, message: EdxmlMessage, recipient: str, topology: Topology
+) -> Routing:
+    """Route a message the parent hub delivered here for ``recipient``.
+
+    The parent represents every agency this hub does not know; it may not speak for
+    one that this hub (or a hub below it) serves.
+    """
+    if uow.agencies.get(message.sender.code) is not None:
         raise SenderMismatch(
-            f"The document's From/OrganId {message.sender.code!r} is not the "
-            f"authenticated agency {agency!r}."
+            f"The parent hub may not deliver a message from {message.sender.code}, "
+            "an agency this hub serves."
         )
+    routing = _route_message(uow, message.sender.code, message, topology)
+    if recipient not in routing.recipients:
+        raise UnknownRecipient(f"The message is not addressed to {recipient}.")
+    routing = _with_inboxes(uow, replace(routing, recipients=(recipient,)), topology)
+    if routing.inboxes.get(recipient) == PARENT_INBOX:
+        raise UnknownRecipient(f"{recipient} is not served by this hub.")
+    return routing
+
+
+def relaying_hub(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> str | None:
+    """The child hub sending on behalf of the message's sender, or None when the
+    sender sends for itself; SenderMismatch when ``agency`` may not speak for it."""
+    sender = message.sender.code
+    if sender == agency:
+        return None
+    represented = uow.agencies.get(sender)
+    if represented is not None and represented.via == agency:
+        return agency
+    raise SenderMismatch(
+        f"The document's From/OrganId {sender!r} is not the authenticated agency "
+        f"{agency!r}, nor an agency registered behind it."
+    )
+
+
+def _route_message(
+    uow: UnitOfWork, sender: str, message: EdxmlMessage, topology: Topology
+) -> Routing:
     if message.kind is MessageKind.STATUS:
-        routing = _route_status(uow, agency, message)
+        if topology.inbox_of and message.status_code != TAKE_BACK:
+            return _status_to_own_inbox(message, topology.inbox_of)
+        routing = _route_status(uow, sender, message)
     elif message.business_type is BusinessType.NEW:
         routing = Routing(message.recipient_codes)
     else:
         routing = Routing(
             message.recipient_codes,
-            original=_original_of(uow, agency, message),
+            original=_original_of(uow, sender, message),
             withdraws=message.business_type is BusinessType.REVOKE,
         )
-    if len(routing.recipients) > max_recipients:
-        raise InvalidDocument(f"A document may have at most {max_recipients} recipients.")
-    unknown = [code for code in routing.recipients if not _is_active(uow, code)]
+    if topology.inbox_of:
+        if topology.inbox_of not in routing.recipients:
+            raise UnknownRecipient(
+                f"This gateway is the inbox of {topology.inbox_of} only; the message is not "
+                "addressed to it."
+            )
+        routing = replace(routing, recipients=(topology.inbox_of,))
+    return routing
+
+
+def _status_to_own_inbox(message: EdxmlMessage, owner: str) -> Routing:
+    """A status message about a document the inbox's owner sent elsewhere, directly."""
+    _check_status_code(message)
+    if owner not in (message.response_for.organ_code, *message.recipient_codes):
+        raise UnknownRecipient(
+            f"This gateway is the inbox of {owner} only; the status message is not for it."
+        )
+    return Routing((owner,))
+
+
+def _with_inboxes(uow: UnitOfWork, routing: Routing, topology: Topology) -> Routing:
+    """Resolve who collects each recipient's deliveries; UnknownRecipient if nobody does."""
+    inboxes, unknown = {}, []
+    for code in routing.recipients:
+        agency = uow.agencies.get(code)
+        if agency is not None and agency.active:
+            if agency.via:
+                inboxes[code] = agency.via
+        elif agency is None and topology.has_parent:
+            inboxes[code] = PARENT_INBOX
+        else:
+            unknown.append(code)
     if unknown:
         raise UnknownRecipient(
             "Not registered, active agencies: " + ", ".join(sorted(unknown)) + "."
         )
-    return routing
+    return replace(routing, inboxes=inboxes)
+
+
+def _leave_to(child_hub: str, routing: Routing) -> Routing:
+    """Drop the recipients a child hub serves itself from a message it relays."""
+    recipients = tuple(c for c in routing.recipients if routing.inboxes.get(c) != child_hub)
+    if not recipients:
+        raise UnknownRecipient(f"Every recipient of this message is served by {child_hub} itself.")
+    return replace(routing, recipients=recipients)
 
 
 def withdrawable(routing: Routing) -> list[str]:
@@ -125,16 +232,7 @@ def new_document(
     signature: str = "none",
 ) -> NewDocument:
     """The document to store; recipients whose original was withdrawn never see it either."""
-    deliveries = tuple(
-        Delivery(
-            recipient=code,
-            message_id=str(uuid.uuid4()),
-            state=DeliveryState.WITHDRAWN
-            if code in withdrawn_recipients
-            else DeliveryState.PENDING,
-        )
-        for code in routing.recipients
-    )
+    deliveries = new_deliveries(routing, routing.recipients, withdrawn_recipients)
     return NewDocument(
         sender=message.sender.code,
         document_id=message.document_id,
@@ -153,6 +251,23 @@ def new_document(
     )
 
 
+def new_deliveries(
+    routing: Routing, recipients: tuple[str, ...], withdrawn_recipients: set[str]
+) -> tuple[Delivery, ...]:
+    """One delivery per recipient, each with a fresh MessageId and its inbox."""
+    return tuple(
+        Delivery(
+            recipient=code,
+            message_id=str(uuid.uuid4()),
+            state=DeliveryState.WITHDRAWN
+            if code in withdrawn_recipients
+            else DeliveryState.PENDING,
+            inbox=routing.inboxes.get(code, code),
+        )
+        for code in recipients
+    )
+
+
 def related_event(message: EdxmlMessage) -> str | None:
     """The event this message leaves on its original's timeline, if any."""
     if message.kind is MessageKind.STATUS:
@@ -160,11 +275,15 @@ def related_event(message: EdxmlMessage) -> str | None:
     return RELATED_EVENT.get(message.business_type)
 
 
-def _route_status(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> Routing:
+def _check_status_code(message: EdxmlMessage) -> None:
     if message.status_code not in STATUS_CODES:
         raise InvalidDocument(
             f"StatusCode must be one of {', '.join(STATUS_CODES)}, not {message.status_code!r}."
         )
+
+
+def _route_status(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> Routing:
+    _check_status_code(message)
     if message.status_code == TAKE_BACK:
         original = uow.messages.sent_original(agency, message.document_id)
         if original is None:
@@ -199,8 +318,3 @@ def _original_of(uow: UnitOfWork, agency: str, message: EdxmlMessage) -> Origina
         f"{message.business_type.name.lower()} names; only its sender may revoke, "
         "update or replace a document."
     )
-
-
-def _is_active(uow: UnitOfWork, code: str) -> bool:
-    agency = uow.agencies.get(code)
-    return agency is not None and agency.active

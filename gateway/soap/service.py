@@ -113,6 +113,7 @@ class LienThongService(Service):
                 ParentCode=agency.parent_code,
                 Active=agency.active,
                 Certificate=agency.certificate,
+                Endpoint=agency.endpoint,
             )
             for agency in ctx.app.directory.list(ParentCode or None)
         ]
@@ -159,6 +160,7 @@ def _received(message: InboxMessage) -> types.ReceivedDocument:
         ReceivedAt=message.received_at,
         Document=[message.content],
         Signature=message.signature,
+        Recipient=message.recipient,
     )
 
 

@@ -23,6 +23,8 @@ DeliveryState = Enum(
     "leased",
     "acknowledged",
     "withdrawn",
+    "forwarded",
+    "failed",
     type_name="DeliveryState",
     __namespace__=ns.GATEWAY,
 )
@@ -57,7 +59,10 @@ class SendResult(_Model):
 
 
 class ReceivedDocument(_Model):
-    """A message waiting for the caller: an edXML document or status message, byte-exact."""
+    """A message waiting for the caller: an edXML document or status message, byte-exact.
+
+    Recipient is the agency it is for: the caller, or (for a hub collecting for the
+    agencies behind it) one of those."""
 
     _type_info = [
         ("MessageId", MessageId),
@@ -67,6 +72,7 @@ class ReceivedDocument(_Model):
         ("ReceivedAt", Timestamp),
         ("Document", Content),
         ("Signature", SignatureMark.customize(min_occurs=0, nillable=False)),
+        ("Recipient", Unicode(35, min_occurs=0, nillable=False)),
     ]
 
 

@@ -42,7 +42,12 @@ class SqlMessages:
         if row is None:
             return None
         rows = self._conn.execute(
-            select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state)
+            select(
+                deliveries.c.recipient,
+                deliveries.c.message_id,
+                deliveries.c.state,
+                deliveries.c.inbox,
+            )
             .where(deliveries.c.document_pk == row.id)
             .order_by(deliveries.c.id)
         )
@@ -50,10 +55,10 @@ class SqlMessages:
             document_id=row.document_id,
             received_at=row.received_at,
             deliveries=tuple(
-                Delivery(r.recipient, r.message_id, DeliveryState(r.state)) for r in rows
+                Delivery(r.recipient, r.message_id, DeliveryState(r.state), r.inbox) for r in rows
             ),
         )
-        return StoredDocument(sha256=row.sha256, result=result)
+        return StoredDocument(sha256=row.sha256, result=result, pk=row.id)
 
     def add(self, document: NewDocument) -> None:
         try:
@@ -80,28 +85,36 @@ class SqlMessages:
         self._conn.execute(
             insert(document_contents).values(document_pk=pk, content=document.content)
         )
+        self.add_deliveries(pk, document.deliveries, document.received_at)
+
+    def add_deliveries(
+        self, document_pk: int, new: Sequence[Delivery], visible_at: datetime
+    ) -> None:
+        if not new:
+            return
         self._conn.execute(
             insert(deliveries),
             [
                 dict(
                     message_id=d.message_id,
-                    document_pk=pk,
+                    document_pk=document_pk,
                     recipient=d.recipient,
+                    inbox=d.inbox or d.recipient,
                     state=d.state.value,
-                    visible_at=document.received_at,
+                    visible_at=visible_at,
                     lease_count=0,
                 )
-                for d in document.deliveries
+                for d in new
             ],
         )
 
     def lease(
-        self, recipient: str, now: datetime, lease_until: datetime, limit: int
+        self, inbox: str, now: datetime, lease_until: datetime, limit: int
     ) -> Sequence[InboxMessage]:
         candidates = (
             select(deliveries.c.id)
             .where(
-                deliveries.c.recipient == recipient,
+                deliveries.c.inbox == inbox,
                 IS_OPEN,
                 deliveries.c.visible_at <= now,
             )
@@ -118,7 +131,13 @@ class SqlMessages:
                 lease_count=deliveries.c.lease_count + 1,
                 first_leased_at=func.coalesce(deliveries.c.first_leased_at, at(now)),
             )
-            .returning(deliveries.c.id, deliveries.c.message_id, deliveries.c.document_pk)
+            .returning(
+                deliveries.c.id,
+                deliveries.c.message_id,
+                deliveries.c.document_pk,
+                deliveries.c.recipient,
+                deliveries.c.lease_count,
+            )
         ).all()
         if not leased:
             return []
@@ -150,24 +169,31 @@ class SqlMessages:
                 content=docs[row.document_pk].content,
                 sha256=docs[row.document_pk].sha256,
                 signature=docs[row.document_pk].signature,
+                recipient=row.recipient,
+                attempt=row.lease_count,
             )
             for row in sorted(leased, key=lambda r: r.id)
         ]
 
-    def acknowledge(
-        self, recipient: str, message_ids: Sequence[str], now: datetime
+    def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
+        return self.close(inbox, message_ids, DeliveryState.ACKNOWLEDGED, now)
+
+    def close(
+        self, inbox: str, message_ids: Sequence[str], state: DeliveryState, now: datetime
     ) -> dict[str, str]:
         if not message_ids:
             return {}
         rows = self._conn.execute(
             update(deliveries)
             .where(
-                deliveries.c.recipient == recipient,
+                deliveries.c.inbox == inbox,
                 deliveries.c.message_id.in_(message_ids),
-                deliveries.c.state != DeliveryState.WITHDRAWN.value,
+                deliveries.c.state.notin_(
+                    (DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)
+                ),
             )
             .values(
-                state=DeliveryState.ACKNOWLEDGED.value,
+                state=state.value,
                 acknowledged_at=func.coalesce(deliveries.c.acknowledged_at, at(now)),
             )
             .returning(deliveries.c.message_id, deliveries.c.document_pk)
@@ -180,6 +206,19 @@ class SqlMessages:
             ).all()
         )
         return {row.message_id: digests[row.document_pk] for row in rows}
+
+    def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
+        if not message_ids:
+            return
+        self._conn.execute(
+            update(deliveries)
+            .where(
+                deliveries.c.inbox == inbox,
+                deliveries.c.message_id.in_(message_ids),
+                IS_OPEN,
+            )
+            .values(state=DeliveryState.PENDING.value, visible_at=until)
+        )
 
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         row = self._conn.execute(

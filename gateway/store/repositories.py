@@ -113,6 +113,8 @@ def _agency(row) -> Agency:
         signature_policy=row.signature_policy,
         quota_per_minute=row.quota_per_minute,
         quota_bytes_per_day=row.quota_bytes_per_day,
+        via=row.via,
+        endpoint=row.endpoint,
     )
 
 
@@ -129,4 +131,6 @@ def _agency_values(agency: Agency) -> dict:
         signature_policy=agency.signature_policy,
         quota_per_minute=agency.quota_per_minute,
         quota_bytes_per_day=agency.quota_bytes_per_day,
+        via=agency.via,
+        endpoint=agency.endpoint,
     )

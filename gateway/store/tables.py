@@ -68,13 +68,15 @@ agencies = Table(
     Column("signature_policy", String(16), nullable=False, default="optional"),
     Column("quota_per_minute", Integer, nullable=True),
     Column("quota_bytes_per_day", BigInteger, nullable=True),
+    Column("via", String(35), nullable=True),
+    Column("endpoint", Unicode(500), nullable=True),
 )
 
 documents = Table(
     "documents",
     metadata,
     Column("id", Id, primary_key=True, autoincrement=True),
-    Column("sender", String(35), ForeignKey("agencies.code"), nullable=False),
+    Column("sender", String(35), nullable=False),
     Column("document_id", Unicode(255), nullable=False),
     Column("idempotency_key", Unicode(400), nullable=False),
     Column("kind", String(16), nullable=False),
@@ -106,21 +108,25 @@ deliveries = Table(
     Column("id", Id, primary_key=True, autoincrement=True),
     Column("message_id", String(36), nullable=False, unique=True),
     Column("document_pk", Id, ForeignKey("documents.id"), nullable=False, index=True),
-    Column("recipient", String(35), ForeignKey("agencies.code"), nullable=False),
+    Column("recipient", String(35), nullable=False),
+    Column("inbox", String(35), nullable=False),
     Column("state", String(16), nullable=False),
     Column("visible_at", UTCDateTime, nullable=False),
     Column("lease_count", Integer, nullable=False, default=0),
     Column("acknowledged_at", UTCDateTime, nullable=True),
     Column("first_leased_at", UTCDateTime, nullable=True),
 )
+"""Senders and recipients need not be agencies of this hub: documents cross to and from
+its parent hub. ``inbox`` is who collects a delivery: its recipient, the child hub the
+recipient is behind, or ``@parent`` for the link to this hub's parent."""
 OPEN_STATES = ("pending", "leased")
-"""Deliveries a recipient may still be offered; acknowledged and withdrawn ones are closed."""
+"""Deliveries a recipient may still be offered; the other states are closed."""
 IS_OPEN = text("deliveries.state IN ('pending', 'leased')")
 """The open-state test, spelled with literals: SQLite uses the partial index below only
 when a query repeats its predicate, which a bound parameter does not."""
 Index(
     "ix_deliveries_open",
-    deliveries.c.recipient,
+    deliveries.c.inbox,
     deliveries.c.id,
     sqlite_where=deliveries.c.state.in_(OPEN_STATES),
     postgresql_where=deliveries.c.state.in_(OPEN_STATES),

@@ -124,7 +124,7 @@ def test_a_failed_transaction_stores_nothing(gateway):
         received_at=now,
         deliveries=(
             Delivery(H31, "m-1", DeliveryState.PENDING),
-            Delivery("NOT.REGISTERED", "m-2", DeliveryState.PENDING),
+            Delivery(H49, "m-1", DeliveryState.PENDING),  # a MessageId is unique
         ),
     )
     with pytest.raises(IntegrityError):
