@@ -64,6 +64,9 @@ class Settings:
     """If set, /metrics and /health are also served without a token on ADMIN_HOST:ADMIN_PORT."""
     admin_host: str = ""
     """Address of the admin port (default: HOST)."""
+    streaming: bool = True
+    """SendDocument and GetDocuments read and write documents as streams, in front of spyne
+    (off: spyne handles every request whole)."""
     inbox: str = ""
     """Serve as the inbox of this one agency (the direct model): accept only messages
     addressed to it, from the agencies registered here."""

@@ -22,6 +22,7 @@ from gateway.settings import Settings
 from gateway.soap.faults import log_fault, normalize, to_fault
 from gateway.soap.protocol import HardenedSoap11
 from gateway.soap.service import LienThongService
+from gateway.soap.streaming import StreamingFront, fault_response
 from gateway.web import metrics
 
 SERVICE_NAME = "LienThongGateway"
@@ -120,6 +121,9 @@ class GatewayWsgi:
         self._ops_token = settings.ops_token
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
+        self._front = (
+            StreamingFront(hub, settings, self._soap) if settings.streaming else self._soap
+        )
         self._max_request_bytes = settings.max_request_bytes
         self._in_flight = threading.BoundedSemaphore(settings.in_flight_per_worker)
 
@@ -130,14 +134,16 @@ class GatewayWsgi:
                 return self._soap(environ, start_response)
             refusal = self._refuse_body(environ)
             if refusal is not None:
-                return _fault_response(refusal, start_response)
+                return fault_response(refusal, start_response)
             if not self._in_flight.acquire(blocking=False):
                 busy = Busy("The hub is handling as many requests as it can.", retry_after=1)
-                return _fault_response(busy, start_response)
+                return fault_response(busy, start_response)
             try:
-                return list(self._soap(environ, start_response))
-            finally:
+                response = self._front(environ, start_response)
+            except BaseException:
                 self._in_flight.release()
+                raise
+            return _released(response, self._in_flight.release)
         if path.startswith("/wsdl/"):
             return _contract_file(path.removeprefix("/wsdl/"), start_response)
         if path in ("/metrics", "/health"):
@@ -183,30 +189,12 @@ class GatewayWsgi:
         return None
 
 
-def _fault_response(error, start_response):
-    """A SOAP fault for a request refused before spyne sees it."""
-    metrics.count_refusal(error.code)
-    fault = to_fault(error)
-    log_fault(fault)
-    envelope = _ENV.Envelope(
-        _ENV.Body(
-            _ENV.Fault(
-                _PLAIN.faultcode(f"soap11env:{error.code}"),
-                _PLAIN.faultstring(error.message),
-                _PLAIN.detail(fault.detail),
-            )
-        )
-    )
-    body = etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
-    start_response(
-        "500 Internal Server Error",
-        [
-            ("Content-Type", "text/xml; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Connection", "close"),
-        ],
-    )
-    return [body]
+def _released(response, release):
+    """The response's pieces, releasing the in-flight slot once they are written."""
+    try:
+        yield from response
+    finally:
+        release()
 
 
 def _contract_file(name: str, start_response):

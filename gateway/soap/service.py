@@ -34,10 +34,8 @@ class LienThongService(Service):
             with metrics.observed(ctx.method_name):
                 try:
                     token = read_username_token(_header_element(ctx.in_header_doc))
-                    ctx.udc = _once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
-                    return _once_more_if_unavailable(
-                        lambda: super(cls, cls).call_wrapper(ctx, args)
-                    )
+                    ctx.udc = once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
+                    return once_more_if_unavailable(lambda: super(cls, cls).call_wrapper(ctx, args))
                 except GatewayError as error:
                     raise to_fault(error) from error
         except Fault:
@@ -54,8 +52,7 @@ class LienThongService(Service):
         DocumentId with identical bytes again returns the first result.
         """
         content = b"".join(Document)
-        if not content.strip():
-            raise InvalidRequest("Document must be the base64 encoding of an edXML message.")
+        require_document(content)
         return _send_result(ctx.app.hub.send(ctx.udc, content))
 
     @rpc(
@@ -119,7 +116,12 @@ class LienThongService(Service):
         ]
 
 
-def _once_more_if_unavailable(operation):
+def require_document(content: bytes) -> None:
+    if not content.strip():
+        raise InvalidRequest("Document must be the base64 encoding of an edXML message.")
+
+
+def once_more_if_unavailable(operation):
     """Run ``operation``, and once more after a short pause if the database was lost.
 
     Safe for every operation here: a failed one rolled back its transaction, and sends

@@ -43,11 +43,16 @@ def observed(operation: str):
         outcome = getattr(error, "faultcode", None) or getattr(error, "code", "Server.Internal")
         raise
     finally:
-        outcome = outcome.split(":", 1)[-1]
-        REQUESTS.labels(operation, outcome).inc()
-        if outcome == "Server.Busy":
-            BUSY.labels("quota").inc()
-        LATENCY.labels(operation).observe(time.perf_counter() - started)
+        record(operation, outcome, time.perf_counter() - started)
+
+
+def record(operation: str, outcome: str, seconds: float) -> None:
+    """Count one request of ``operation`` that ended in ``outcome`` (ok or a fault code)."""
+    outcome = outcome.split(":", 1)[-1]
+    REQUESTS.labels(operation, outcome).inc()
+    if outcome == "Server.Busy":
+        BUSY.labels("quota").inc()
+    LATENCY.labels(operation).observe(seconds)
 
 
 def count_refusal(code: str) -> None:
@@ -93,4 +98,4 @@ def exposition(backlog: Callable[[], list]) -> bytes:
     return generate_latest(registry) + generate_latest(scrape)
 
 
-__all__ = ["CONTENT_TYPE_LATEST", "observed", "count_refusal", "exposition"]
+__all__ = ["CONTENT_TYPE_LATEST", "observed", "record", "count_refusal", "exposition"]

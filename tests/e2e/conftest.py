@@ -9,14 +9,17 @@ from tests.hubprocess import start_hub, stop_hub
 
 
 @pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
+    scope="module",
+    params=["sqlite", "sqlite-spyne", pytest.param("postgres", marks=pytest.mark.postgres)],
 )
 def hub(request, tmp_path_factory):
-    """A running hub, once on SQLite and once on PostgreSQL."""
+    """A running hub: on SQLite, on SQLite with spyne alone answering every request (no
+    streaming front), and on PostgreSQL."""
     tmp = tmp_path_factory.mktemp("hub")
     limits = dict(max_request_bytes=40 * 2**20, max_document_bytes=24 * 2**20)
-    if request.param == "sqlite":
-        running = start_hub(tmp, f"sqlite:///{tmp / 'hub.db'}", **limits)
+    if request.param.startswith("sqlite"):
+        streaming = int(request.param == "sqlite")
+        running = start_hub(tmp, f"sqlite:///{tmp / 'hub.db'}", streaming=streaming, **limits)
         yield running
         stop_hub(running)
     else:

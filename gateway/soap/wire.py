@@ -1,0 +1,111 @@
+"""Responses and faults written as bytes, exactly as spyne writes them.
+
+The streaming front answers SendDocument and GetDocuments itself; these are the same
+envelopes spyne produces for the contract, so a client cannot tell the paths apart.
+A GetDocuments response is a sequence of parts, its documents base64-encoded piece by
+piece, so that no encoded copy of a document is ever held whole.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from collections.abc import Iterator, Sequence
+from xml.sax.saxutils import escape
+
+from lxml import etree
+from lxml.builder import ElementMaker
+
+from gateway import ns
+from gateway.errors import GatewayError
+from gateway.hub.model import InboxMessage, SendResult
+from gateway.soap.faults import to_fault
+
+ENVELOPE_START = (
+    "<?xml version='1.0' encoding='UTF-8'?>\n"
+    f'<soap11env:Envelope xmlns:soap11env="{ns.SOAP11_ENV}" xmlns:tns="{ns.GATEWAY}">'
+    "<soap11env:Body>"
+).encode()
+ENVELOPE_END = b"</soap11env:Body></soap11env:Envelope>"
+ENCODE_BYTES = 3 * 2**16
+"""Bytes base64-encoded at a time: a multiple of 3, so the pieces join without padding."""
+
+_ENV = ElementMaker(namespace=ns.SOAP11_ENV, nsmap={"soap11env": ns.SOAP11_ENV, "tns": ns.GATEWAY})
+_PLAIN = ElementMaker()
+
+
+def _field(name: str, value: str) -> str:
+    return f"<tns:{name}>{escape(value)}</tns:{name}>"
+
+
+def send_response(result: SendResult) -> bytes:
+    deliveries = "".join(
+        "<tns:Deliveries>"
+        + _field("Recipient", d.recipient)
+        + _field("MessageId", d.message_id)
+        + _field("State", d.state.value)
+        + "</tns:Deliveries>"
+        for d in result.deliveries
+    )
+    body = (
+        "<tns:SendDocumentResponse><tns:SendDocumentResult>"
+        + _field("DocumentId", result.document_id)
+        + _field("ReceivedAt", result.received_at.isoformat())
+        + deliveries
+        + "</tns:SendDocumentResult></tns:SendDocumentResponse>"
+    )
+    return ENVELOPE_START + body.encode() + ENVELOPE_END
+
+
+def documents_response(messages: Sequence[InboxMessage]) -> tuple[int, Iterator[bytes]]:
+    """The GetDocuments response: its length, and its bytes in pieces."""
+    parts: list[bytes | InboxMessage] = [ENVELOPE_START, b"<tns:GetDocumentsResponse>"]
+    for message in messages:
+        parts.append(
+            (
+                "<tns:ReceivedDocument>"
+                + _field("MessageId", message.message_id)
+                + _field("DocumentId", message.document_id)
+                + _field("Sender", message.sender)
+                + _field("Kind", message.kind.value)
+                + _field("ReceivedAt", message.received_at.isoformat())
+                + "<tns:Document>"
+            ).encode()
+        )
+        parts.append(message)
+        tail = "</tns:Document>" + _field("Signature", message.signature)
+        if message.recipient:
+            tail += _field("Recipient", message.recipient)
+        parts.append((tail + "</tns:ReceivedDocument>").encode())
+    parts += [b"</tns:GetDocumentsResponse>", ENVELOPE_END]
+    length = sum(
+        4 * math.ceil(len(part.content) / 3) if isinstance(part, InboxMessage) else len(part)
+        for part in parts
+    )
+    return length, _pieces(parts)
+
+
+def _pieces(parts: list) -> Iterator[bytes]:
+    for part in parts:
+        if isinstance(part, InboxMessage):
+            content = memoryview(part.content)
+            for start in range(0, len(content), ENCODE_BYTES):
+                yield base64.b64encode(content[start : start + ENCODE_BYTES])
+        else:
+            yield part
+
+
+def fault_document(error: GatewayError) -> bytes:
+    """The fault envelope for ``error``, as spyne writes faults."""
+    fault = to_fault(error)
+    envelope = _ENV.Envelope(
+        _ENV.Body(
+            _ENV.Fault(
+                _PLAIN.faultcode(f"soap11env:{error.code}"),
+                _PLAIN.faultstring(error.message),
+                _PLAIN.faultactor(""),
+                _PLAIN.detail(fault.detail),
+            )
+        )
+    )
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
