@@ -17,7 +17,7 @@ from gateway.bootstrap import build_gateway
 from gateway.errors import CATALOGUE
 from gateway.settings import Settings
 from gateway.soap.application import GatewayWsgi
-from gateway.store.tables import deliveries, document_contents, documents, events
+from gateway.store.tables import deliveries, document_chunks, documents, events
 
 CODES = {error.code for error in CATALOGUE}
 
@@ -68,7 +68,7 @@ class InProcessHub:
         with self.gateway.engine.connect() as conn:
             counts = {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar()
-                for table in (documents, document_contents, deliveries)
+                for table in (documents, document_chunks, deliveries)
             }
             counts["events"] = conn.execute(
                 select(func.count()).select_from(events).where(events.c.kind != "refused")

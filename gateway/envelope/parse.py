@@ -23,7 +23,9 @@ _BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
 
 def parse_message(data: bytes, *, max_bytes: int, max_depth: int = 64) -> EdxmlMessage:
     """Parse and check an edXML document or status message."""
-    root = parse_xml(data, max_bytes=max_bytes, max_depth=max_depth)
+    root = parse_xml(
+        data, max_bytes=max_bytes, max_depth=max_depth, skip_text_under=_ED + "AttachmentEncoded"
+    )
     if root.tag != _ED + "edXML":
         raise InvalidDocument(
             f"The root element must be edXML in the namespace {ns.EDXML}.",

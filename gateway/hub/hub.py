@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from gateway.envelope import parse_message
@@ -296,15 +297,20 @@ class Hub:
         if last is None or now - last >= interval:
             uow.events.checkpoint(self._signer, now)
 
-    def fetch(self, agency: str, max_count: int | None) -> list[InboxMessage]:
-        """Lease the agency's oldest pending messages for the configured lease time."""
+    def fetch(
+        self, agency: str, max_count: int | None, *, with_content: bool = True
+    ) -> list[InboxMessage]:
+        """Lease the agency's oldest pending messages for the configured lease time.
+
+        Without ``with_content`` their bytes are left out, to be read piece by piece
+        with ``read_document``."""
         limit = DEFAULT_FETCH if max_count is None else max_count
         if not 1 <= limit <= self._settings.max_fetch:
             raise InvalidRequest(f"MaxCount must be between 1 and {self._settings.max_fetch}.")
         now = self._clock()
         until = now + timedelta(seconds=self._settings.lease_seconds)
         with self._uow() as uow:
-            messages = list(uow.messages.lease(agency, now, until, limit))
+            messages = list(uow.messages.lease(agency, now, until, limit, with_content))
             for message in messages:
                 uow.events.record(
                     "leased",
@@ -315,6 +321,16 @@ class Hub:
                 )
             uow.commit()
         return messages
+
+    def read_document(self, message: InboxMessage) -> Iterator[bytes]:
+        """The bytes of a leased message's document, piece by piece, each piece read in a
+        short transaction of its own (a leased document is never purged)."""
+        for seq in itertools.count():
+            with self._uow() as uow:
+                piece = uow.messages.chunk(message.document_key, seq)
+            if piece is None:
+                return
+            yield piece
 
     def send_status(self, agency: str, document_id: str) -> SendStatus:
         """The delivery timeline of a document: every recipient's for its sender, else own."""

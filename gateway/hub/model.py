@@ -219,6 +219,9 @@ class InboxMessage:
     recipient: str = ""
     attempt: int = 1
     """How many times this delivery has been leased, this time included."""
+    size: int = 0
+    document_key: int = 0
+    """The store's key of the document, to read its bytes piece by piece."""
 
 
 @dataclass(frozen=True)

@@ -98,9 +98,18 @@ class MessageRepository(Protocol):
         """The events of these deliveries, oldest first."""
 
     def lease(
-        self, inbox: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        inbox: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        with_content: bool = True,
     ) -> Sequence[InboxMessage]:
-        """Lease up to ``limit`` of the inbox's oldest visible messages."""
+        """Lease up to ``limit`` of the inbox's oldest visible messages (their bytes
+        left out unless ``with_content``)."""
+
+    def chunk(self, document_key: int, seq: int) -> bytes | None:
+        """Piece ``seq`` (from 0) of a document's bytes; None past the last."""
 
     def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
         """Acknowledge the inbox's messages among ``message_ids``; return those found,

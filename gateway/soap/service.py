@@ -117,7 +117,7 @@ class LienThongService(Service):
 
 
 def require_document(content: bytes) -> None:
-    if not content.strip():
+    if not content or content.isspace():  # (strip() would copy a large document)
         raise InvalidRequest("Document must be the base64 encoding of an edXML message.")
 
 

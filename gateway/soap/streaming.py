@@ -29,6 +29,7 @@ from gateway import ns
 from gateway.errors import GatewayError, TooLarge
 from gateway.hub.hub import Hub
 from gateway.security.wsse import read_username_token
+from gateway.security.xmlparser import tree_nsmap
 from gateway.settings import Settings
 from gateway.soap import wire
 from gateway.soap.faults import log_fault, to_fault
@@ -113,13 +114,13 @@ class _RequestReader:
         if depth > self._max_depth:
             raise _Unusual("too deep")
         if self._header is not None:
-            self._header.start(tag, attrib, nsmap)
+            self._header.start(tag, attrib, tree_nsmap(nsmap))
             return
         if depth == 1 and tag == _ENVELOPE or depth == 2 and tag == _BODY and not attrib:
             return
         if depth == 2 and tag == _HEADER and self.header is None and self.operation is None:
             self._header = etree.TreeBuilder()
-            self._header.start(tag, attrib, nsmap)
+            self._header.start(tag, attrib, tree_nsmap(nsmap))
             return
         if depth == 3 and self.operation is None and tag in (_SEND, _GET) and not attrib:
             self.operation = tag
@@ -277,8 +278,8 @@ class StreamingFront:
         return [body]
 
     def _get(self, agency: str, max_count: int | None, start_response) -> Iterator[bytes]:
-        messages = self._run(lambda: self._hub.fetch(agency, max_count))
-        length, pieces = wire.documents_response(messages)
+        messages = self._run(lambda: self._hub.fetch(agency, max_count, with_content=False))
+        length, pieces = wire.documents_response(messages, self._hub.read_document)
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
                                   ("Content-Length", str(length))])  # fmt: skip
         return pieces

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -27,8 +27,6 @@ ENVELOPE_START = (
     "<soap11env:Body>"
 ).encode()
 ENVELOPE_END = b"</soap11env:Body></soap11env:Envelope>"
-ENCODE_BYTES = 3 * 2**16
-"""Bytes base64-encoded at a time: a multiple of 3, so the pieces join without padding."""
 
 _ENV = ElementMaker(namespace=ns.SOAP11_ENV, nsmap={"soap11env": ns.SOAP11_ENV, "tns": ns.GATEWAY})
 _PLAIN = ElementMaker()
@@ -57,8 +55,11 @@ def send_response(result: SendResult) -> bytes:
     return ENVELOPE_START + body.encode() + ENVELOPE_END
 
 
-def documents_response(messages: Sequence[InboxMessage]) -> tuple[int, Iterator[bytes]]:
-    """The GetDocuments response: its length, and its bytes in pieces."""
+def documents_response(
+    messages: Sequence[InboxMessage], read: Callable[[InboxMessage], Iterable[bytes]]
+) -> tuple[int, Iterator[bytes]]:
+    """The GetDocuments response: its length, and its bytes in pieces, each document
+    read with ``read`` and encoded as it is read."""
     parts: list[bytes | InboxMessage] = [ENVELOPE_START, b"<tns:GetDocumentsResponse>"]
     for message in messages:
         parts.append(
@@ -79,20 +80,32 @@ def documents_response(messages: Sequence[InboxMessage]) -> tuple[int, Iterator[
         parts.append((tail + "</tns:ReceivedDocument>").encode())
     parts += [b"</tns:GetDocumentsResponse>", ENVELOPE_END]
     length = sum(
-        4 * math.ceil(len(part.content) / 3) if isinstance(part, InboxMessage) else len(part)
+        4 * math.ceil(part.size / 3) if isinstance(part, InboxMessage) else len(part)
         for part in parts
     )
-    return length, _pieces(parts)
+    return length, _pieces(parts, read)
 
 
-def _pieces(parts: list) -> Iterator[bytes]:
+def _pieces(parts: list, read) -> Iterator[bytes]:
     for part in parts:
         if isinstance(part, InboxMessage):
-            content = memoryview(part.content)
-            for start in range(0, len(content), ENCODE_BYTES):
-                yield base64.b64encode(content[start : start + ENCODE_BYTES])
+            yield from _base64(read(part))
         else:
             yield part
+
+
+def _base64(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Base64 of the pieces joined, encoded as they come (carrying what a piece leaves
+    over a multiple of 3 into the next)."""
+    carry = b""
+    for piece in pieces:
+        data = carry + piece if carry else piece
+        whole = len(data) - len(data) % 3
+        if whole:
+            yield base64.b64encode(memoryview(data)[:whole])
+        carry = data[whole:]
+    if carry:
+        yield base64.b64encode(carry)
 
 
 def fault_document(error: GatewayError) -> bytes:

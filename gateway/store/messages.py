@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -26,7 +27,14 @@ from gateway.hub.model import (
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.sql import as_utc, at
-from gateway.store.tables import IS_OPEN, deliveries, document_contents, documents, events
+from gateway.store.tables import (
+    CHUNK_BYTES,
+    IS_OPEN,
+    deliveries,
+    document_chunks,
+    documents,
+    events,
+)
 
 
 class SqlMessages:
@@ -82,8 +90,13 @@ class SqlMessages:
                 ).inserted_primary_key[0]
         except IntegrityError as exc:
             raise DuplicateKey(document.idempotency_key) from exc
+        content = memoryview(document.content)
         self._conn.execute(
-            insert(document_contents).values(document_pk=pk, content=document.content)
+            insert(document_chunks),
+            [
+                dict(document_pk=pk, seq=seq, data=content[start : start + CHUNK_BYTES])
+                for seq, start in enumerate(range(0, max(len(content), 1), CHUNK_BYTES))
+            ],
         )
         self.add_deliveries(pk, document.deliveries, document.received_at)
 
@@ -109,7 +122,12 @@ class SqlMessages:
         )
 
     def lease(
-        self, inbox: str, now: datetime, lease_until: datetime, limit: int
+        self,
+        inbox: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        with_content: bool = True,
     ) -> Sequence[InboxMessage]:
         candidates = (
             select(deliveries.c.id)
@@ -153,12 +171,11 @@ class SqlMessages:
                     documents.c.received_at,
                     documents.c.sha256,
                     documents.c.signature,
-                    document_contents.c.content,
-                )
-                .join(document_contents, document_contents.c.document_pk == documents.c.id)
-                .where(documents.c.id.in_(pks))
+                    documents.c.size,
+                ).where(documents.c.id.in_(pks))
             )
         }
+        contents = {pk: self._content(pk) for pk in pks} if with_content else {}
         return [
             InboxMessage(
                 message_id=row.message_id,
@@ -166,14 +183,31 @@ class SqlMessages:
                 sender=docs[row.document_pk].sender,
                 kind=MessageKind(docs[row.document_pk].kind),
                 received_at=docs[row.document_pk].received_at,
-                content=docs[row.document_pk].content,
+                content=contents.get(row.document_pk, b""),
                 sha256=docs[row.document_pk].sha256,
                 signature=docs[row.document_pk].signature,
                 recipient=row.recipient,
                 attempt=row.lease_count,
+                size=docs[row.document_pk].size,
+                document_key=row.document_pk,
             )
             for row in sorted(leased, key=lambda r: r.id)
         ]
+
+    def chunk(self, document_key: int, seq: int) -> bytes | None:
+        return self._conn.execute(
+            select(document_chunks.c.data).where(
+                document_chunks.c.document_pk == document_key, document_chunks.c.seq == seq
+            )
+        ).scalar()
+
+    def _content(self, document_pk: int) -> bytes:
+        content = bytearray()
+        for seq in itertools.count():
+            piece = self.chunk(document_pk, seq)
+            if piece is None:
+                return bytes(content)
+            content += piece
 
     def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
         return self.close(inbox, message_ids, DeliveryState.ACKNOWLEDGED, now)
@@ -345,9 +379,13 @@ class SqlMessages:
         done = select(documents.c.id).where(
             documents.c.received_at < at(received_before), ~still_open
         )
-        return self._conn.execute(
-            delete(document_contents).where(document_contents.c.document_pk.in_(done))
-        ).rowcount
+        purged = self._conn.execute(
+            select(func.count(func.distinct(document_chunks.c.document_pk))).where(
+                document_chunks.c.document_pk.in_(done)
+            )
+        ).scalar()
+        self._conn.execute(delete(document_chunks).where(document_chunks.c.document_pk.in_(done)))
+        return purged
 
     def message_ids_for(self, document_id: str) -> list[str]:
         return list(

@@ -94,13 +94,18 @@ documents = Table(
     Index(None, "sender", "received_at"),
 )
 
-document_contents = Table(
-    "document_contents",
+CHUNK_BYTES = 3 * 2**18
+"""Document bytes are stored in pieces of 768 KiB: written and read one piece at a time,
+and a multiple of 3, so that each piece base64-encodes on its own."""
+
+document_chunks = Table(
+    "document_chunks",
     metadata,
     Column("document_pk", Id, ForeignKey("documents.id"), primary_key=True),
-    Column("content", LargeBinary, nullable=False),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("data", LargeBinary, nullable=False),
 )
-"""A document's bytes, once, apart from the rows that delivery queries scan."""
+"""A document's bytes, once, in order, apart from the rows that delivery queries scan."""
 
 deliveries = Table(
     "deliveries",

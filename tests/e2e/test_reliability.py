@@ -27,7 +27,7 @@ def integrity_problems(db_url: str) -> dict:
         "documents without deliveries": "SELECT count(*) FROM documents d WHERE NOT EXISTS "
         "(SELECT 1 FROM deliveries x WHERE x.document_pk = d.id)",
         "documents without bytes": "SELECT count(*) FROM documents d WHERE NOT EXISTS "
-        "(SELECT 1 FROM document_contents c WHERE c.document_pk = d.id)",
+        "(SELECT 1 FROM document_chunks c WHERE c.document_pk = d.id)",
         "deliveries without documents": "SELECT count(*) FROM deliveries x WHERE NOT EXISTS "
         "(SELECT 1 FROM documents d WHERE d.id = x.document_pk)",
     }

@@ -17,7 +17,7 @@ from gateway.hub.model import Delivery, DeliveryState, NewDocument
 from gateway.security.wsse import UsernameToken
 from gateway.settings import Settings
 from gateway.store.migrate import upgrade
-from gateway.store.tables import deliveries, document_contents, documents, metadata
+from gateway.store.tables import CHUNK_BYTES, deliveries, document_chunks, documents, metadata
 from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12, H31, H49, document, sample, status
 
@@ -65,7 +65,7 @@ def test_a_document_is_stored_once_for_all_its_recipients(gateway):
     data = document()
     gateway.hub.send(G12, data)
     assert count(gateway.engine, documents) == 1
-    assert count(gateway.engine, document_contents) == 1
+    assert count(gateway.engine, document_chunks) == 1
     assert count(gateway.engine, deliveries) == 2
     for code in (H31, H49):
         [message] = gateway.hub.fetch(code, 10)
@@ -132,7 +132,7 @@ def test_a_failed_transaction_stores_nothing(gateway):
             uow.messages.add(broken)
             uow.commit()
     assert count(gateway.engine, documents) == 0
-    assert count(gateway.engine, document_contents) == 0
+    assert count(gateway.engine, document_chunks) == 0
     assert count(gateway.engine, deliveries) == 0
 
 
@@ -237,9 +237,18 @@ def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
     assert hub.purge() == 0
     clock.now += timedelta(days=2)
     assert hub.purge() == 1
-    assert count(gw.engine, document_contents) == 1  # the pending one keeps its bytes
+    assert count(gw.engine, document_chunks) == 1  # the pending one keeps its bytes
     assert [m.document_id for m in hub.fetch(H49, 10)] == ["G12,waiting"]
     timeline = hub.send_status(G12, "G12,old")
     assert timeline.recipients[0].transport_state is DeliveryState.ACKNOWLEDGED
     assert gw.audit.verify().intact
     gw.engine.dispose()
+
+
+def test_a_large_document_is_stored_in_pieces_and_read_back_whole(gateway):
+    data = document(recipients=(H31,), attachment=bytes(range(256)) * 8000)  # ~2.7 MB
+    gateway.hub.send(G12, data)
+    assert count(gateway.engine, document_chunks) == -(-len(data) // CHUNK_BYTES) > 1
+    [whole] = gateway.hub.fetch(H31, 10)
+    assert whole.content == data and whole.size == len(data)
+    gateway.hub.acknowledge(H31, [whole.message_id])

@@ -261,3 +261,11 @@ def test_directory_refuses_bad_codes_and_repeats(db):
         directory.add("28.22.H17", "Sở", "pw")
     with pytest.raises(DirectoryError, match="hub key"):
         directory.add("28.22.H18", "Sở", "pw", allow_digest=True)
+
+
+def test_a_document_can_be_leased_without_its_bytes_and_read_in_pieces(hub):
+    data = document()
+    hub.send(G12, data)
+    [message] = hub.fetch(H31, 10, with_content=False)
+    assert message.content == b"" and message.size == len(data)
+    assert b"".join(hub.read_document(message)) == data
