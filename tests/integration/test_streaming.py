@@ -1,0 +1,125 @@
+"""The streaming front against spyne alone: the same answers, and limits kept early."""
+
+import base64
+import io
+
+import pytest
+from lxml import etree
+
+from gateway import ns
+from tests.builders import G12, H31, H49, document
+from tests.wsgi import InProcessHub, envelope, send_body
+
+PASSWORD = "pw"
+T = f"{{{ns.GATEWAY}}}"
+
+
+class CountingStream(io.BytesIO):
+    """A request body that remembers how much of it was read."""
+
+    taken = 0
+
+    def read(self, size=-1):
+        data = super().read(size)
+        self.taken += len(data)
+        return data
+
+
+def make_hub(tmp_path, name: str, **settings) -> InProcessHub:
+    hub = InProcessHub(f"sqlite:///{tmp_path / name}.db", quota_per_minute=0, **settings)
+    for code in (G12, H31, H49):
+        hub.gateway.directory.add(code, code, PASSWORD)
+    return hub
+
+
+@pytest.fixture
+def hubs(tmp_path):
+    pair = make_hub(tmp_path, "streaming"), make_hub(tmp_path, "spyne", streaming=False)
+    yield pair
+    for hub in pair:
+        hub.gateway.engine.dispose()
+
+
+def outcome(response) -> tuple:
+    """What a client sees: the status, and the fault or the answer's stable parts."""
+    root = etree.fromstring(response.body)
+    if response.status != 200:
+        return response.status, response.fault_code, root.findtext(".//faultstring")
+    return response.status, [
+        (e.tag, e.text if e.tag not in (T + "MessageId", T + "ReceivedAt") else "")
+        for e in root.iter()
+        if len(e) == 0
+    ]
+
+
+REQUESTS = {
+    "a document": (G12, send_body(document(recipients=(H31,), document_id="S,1"))),
+    "the same again": (G12, send_body(document(recipients=(H31,), document_id="S,1"))),
+    "other bytes, same id": (G12, send_body(document(recipients=(H49,), document_id="S,1"))),
+    "an unknown recipient": (G12, send_body(document(recipients=("000.00.00.Z99",)))),
+    "another sender's document": (G12, send_body(document(sender=H49))),
+    "not base64": (G12, "<lt:SendDocument><lt:Document>@@@</lt:Document></lt:SendDocument>"),
+    "wrapped base64": (
+        G12,
+        "<lt:SendDocument><lt:Document>"
+        + base64.encodebytes(document(recipients=(H49,), document_id="S,2")).decode()
+        + "</lt:Document></lt:SendDocument>",
+    ),
+    "no Document": (G12, "<lt:SendDocument/>"),
+    "two Documents": (
+        G12,
+        "<lt:SendDocument><lt:Document>QQ==</lt:Document>" * 2 + "</lt:SendDocument>",
+    ),  # fmt: skip
+    "not edXML": (G12, send_body(b"<html/>")),
+    "an unknown element": (G12, "<lt:SendDocument><lt:Other/></lt:SendDocument>"),
+    "fetch": (H31, "<lt:GetDocuments><lt:MaxCount>5</lt:MaxCount></lt:GetDocuments>"),
+    "fetch zero": (H31, "<lt:GetDocuments><lt:MaxCount>0</lt:MaxCount></lt:GetDocuments>"),
+    "fetch too many": (H31, "<lt:GetDocuments><lt:MaxCount>500</lt:MaxCount></lt:GetDocuments>"),
+    "fetch words": (H31, "<lt:GetDocuments><lt:MaxCount>ten</lt:MaxCount></lt:GetDocuments>"),
+    "fetch default": (H49, "<lt:GetDocuments/>"),
+}
+
+
+def test_both_paths_give_the_same_answers(hubs):
+    streaming, spyne = hubs
+    for name, (agency, body) in REQUESTS.items():
+        answers = [outcome(hub.call(envelope(body, agency, PASSWORD))) for hub in hubs]
+        assert answers[0] == answers[1], name
+    wrong_password = envelope("<lt:GetDocuments/>", H31, "nope")
+    assert outcome(streaming.call(wrong_password)) == outcome(spyne.call(wrong_password))
+
+
+def test_a_default_namespace_in_the_header_is_read_as_well(hubs):
+    streaming, _ = hubs
+
+    def spyne(environ, start_response):
+        raise AssertionError("the streaming front handed the request to spyne")
+
+    streaming.app._front._spyne = spyne
+    body = envelope("<lt:GetDocuments/>", H31, PASSWORD).replace(b"wsse:", b"")
+    body = body.replace(b'<Security xmlns:wsse="', b'<Security xmlns="')
+    assert streaming.call(body).status == 200
+
+
+def test_a_document_over_the_limit_is_refused_without_reading_the_rest(tmp_path):
+    hub = make_hub(tmp_path, "limit", max_document_bytes=2**20, max_request_bytes=2**25)
+    big = document(recipients=(H31,), attachment=bytes(range(256)) * 12_000)  # ~4 MB
+    body = envelope(send_body(big), G12, PASSWORD)
+    before = hub.row_counts()
+    stream = CountingStream(body)
+    response = hub.call(body, stream=stream)
+    assert response.fault_code == "Client.TooLarge"
+    assert stream.taken < len(body) / 2
+    assert hub.row_counts() == before
+    hub.gateway.engine.dispose()
+
+
+def test_a_large_document_goes_through_both_ways_byte_exact(tmp_path):
+    hub = make_hub(tmp_path, "large")
+    big = document(recipients=(H31,), attachment=bytes(range(256)) * 12_000)
+    assert hub.call(envelope(send_body(big), G12, PASSWORD)).status == 200
+    response = hub.call(envelope("<lt:GetDocuments/>", H31, PASSWORD))
+    [content] = etree.fromstring(response.body).iter(T + "Document")
+    assert base64.b64decode(content.text) == big
+    assert int(response.headers["Content-Length"]) == len(response.body)
+    hub.gateway.engine.dispose()
