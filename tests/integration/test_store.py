@@ -252,3 +252,37 @@ def test_a_large_document_is_stored_in_pieces_and_read_back_whole(gateway):
     [whole] = gateway.hub.fetch(H31, 10)
     assert whole.content == data and whole.size == len(data)
     gateway.hub.acknowledge(H31, [whole.message_id])
+
+
+def test_a_forward_given_up_is_on_the_timeline_and_the_operators_overview(database_url):
+    from client.errors import HubUnreachable
+    from gateway.upstream import ParentLink
+
+    class DownParent:
+        def send(self, content):
+            raise HubUnreachable("connection refused")
+
+        def fetch(self, max_count):
+            raise HubUnreachable("connection refused")
+
+    clock = Clock()
+    settings = Settings(
+        db_url=database_url, parent_url="http://parent.example/soap", parent_agency="X",
+        parent_password="pw", parent_give_up_seconds=600,
+    )  # fmt: skip
+    gw = build_gateway(settings)
+    gw.directory.add(G12, G12, "pw")
+    hub = Hub(lambda: SqlUnitOfWork(gw.engine), settings, clock=clock)
+    link = ParentLink(hub, settings, connect=DownParent, clock=clock)
+    [sent] = hub.send(G12, document(document_id="G12,far", recipients=(H31,))).deliveries
+    assert sent.state is DeliveryState.PENDING
+    link.step()
+    assert hub.fetch(H31, 10) == []  # H31 is not served here: nothing for it locally
+    clock.now += timedelta(minutes=11)
+    link.step()
+    [row] = hub.send_status(G12, "G12,far").recipients
+    assert row.transport_state is DeliveryState.FAILED
+    assert [e.event for e in row.entries] == ["received", "failed"]
+    [failed] = hub.overview().failed_forwards
+    assert failed.agency == G12 and failed.detail.startswith(f"{H31}: the parent hub")
+    gw.engine.dispose()
