@@ -133,7 +133,10 @@ class DirectSender:
             return Outcome(entry.recipient, entry.document_id, entry.state,
                            entry.message_id or entry.last_error)  # fmt: skip
         attempts = self._outbox.counted_attempt(entry.id)
-        endpoint = self._directory.endpoint(entry.recipient)
+        try:
+            endpoint = self._directory.endpoint(entry.recipient)
+        except ConnectorError as error:
+            return self._later(entry, attempts, f"the directory cannot be read: {error}")
         if endpoint is None:
             return self._later(entry, attempts, f"no inbox address known for {entry.recipient}")
         try:

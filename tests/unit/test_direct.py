@@ -141,3 +141,12 @@ def test_a_directory_file_must_map_codes_to_addresses(tmp_path):
     path.write_text('{"000.00.00.H31": "ftp://x"}')
     with pytest.raises(ConnectorError):
         FileDirectory(path)
+
+
+def test_an_unreadable_hub_directory_leaves_the_document_waiting(tmp_path, inboxes, clock):
+    def hub_away():
+        raise HubUnreachable("cannot read the hub's WSDL")
+
+    sender = sender_for(tmp_path, HubDirectory(hub_away), inboxes, clock)
+    [outcome] = sender.send(document(recipients=(H31,)))
+    assert outcome.state == WAITING and "directory cannot be read" in outcome.detail
