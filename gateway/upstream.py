@@ -60,7 +60,7 @@ class ParentLink:
 
     def forward(self) -> int:
         """Send the parent what waits for it: each document once, for all its recipients."""
-        messages = self._hub.lease_for_parent(BATCH)
+        messages = self._hub.forwards.lease(BATCH)
         documents: dict[tuple[str, str], list[InboxMessage]] = {}
         for message in messages:
             documents.setdefault((message.sender, message.sha256), []).append(message)
@@ -73,19 +73,21 @@ class ParentLink:
             receipt = self._parent.send(deliveries[0].content)
         except HubFault as fault:
             if fault.code not in RETRYABLE:
-                self._hub.forward_failed(deliveries, f"the parent hub refused it: {fault}")
+                self._hub.forwards.failed(deliveries, f"the parent hub refused it: {fault}")
                 return
             self._retry_later(deliveries, fault)
         except HubUnreachable as error:
             self._retry_later(deliveries, error)
         else:
-            self._hub.forwarded(deliveries, {d.recipient: d.message_id for d in receipt.deliveries})
+            self._hub.forwards.forwarded(
+                deliveries, {d.recipient: d.message_id for d in receipt.deliveries}
+            )
 
     def _retry_later(self, deliveries: list[InboxMessage], error: Exception) -> None:
         waited = (self._clock() - deliveries[0].received_at).total_seconds()
         give_up = self._settings.parent_give_up_seconds
         if waited >= give_up:
-            self._hub.forward_failed(
+            self._hub.forwards.failed(
                 deliveries, f"the parent hub could not take it for {give_up} seconds: {error}"
             )
             return
@@ -93,7 +95,7 @@ class ParentLink:
         delay = min(MAX_RETRY_SECONDS, self._settings.parent_poll_seconds * 2 ** (attempt - 1))
         log.warning("the parent hub did not take %s (%s); again in %.0f s",
                     deliveries[0].document_id, error, delay)  # fmt: skip
-        self._hub.forward_later(deliveries, delay * random.uniform(0.5, 1.0))
+        self._hub.forwards.later(deliveries, delay * random.uniform(0.5, 1.0))
 
     def collect(self) -> int:
         """Store what the parent holds for the agencies here, then acknowledge it there."""

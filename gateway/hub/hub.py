@@ -19,11 +19,11 @@ from gateway.errors import (
 )
 from gateway.hub import sending, timeline
 from gateway.hub.authentication import PasswordCache, check_token
+from gateway.hub.forwarding import ForwardQueue
 from gateway.hub.model import (
     PARENT_INBOX,
     AckResult,
     Backlog,
-    DeliveryState,
     InboxMessage,
     SendResult,
     SendStatus,
@@ -68,6 +68,8 @@ class Hub:
         self._topology = sending.Topology(
             inbox_of=settings.inbox, has_parent=bool(settings.parent_url)
         )
+        self.forwards = ForwardQueue(uow_factory, settings, clock)
+        """Deliveries waiting to be forwarded to the parent hub."""
 
     def authenticate(self, token: UsernameToken) -> str:
         """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
@@ -204,52 +206,6 @@ class Hub:
             uow.commit()
         return SendResult(stored.result.document_id, stored.result.received_at,
                           stored.result.deliveries + added)  # fmt: skip
-
-    def lease_for_parent(self, limit: int) -> list[InboxMessage]:
-        """Lease deliveries waiting to be forwarded to the parent hub."""
-        now = self._clock()
-        until = now + timedelta(seconds=self._settings.lease_seconds)
-        with self._uow() as uow:
-            messages = list(uow.messages.lease(PARENT_INBOX, now, until, limit))
-            uow.commit()
-        return messages
-
-    def forwarded(self, deliveries: Sequence[InboxMessage], answers: dict[str, str]) -> None:
-        """Close deliveries the parent hub took; ``answers`` holds the MessageId it gave
-        each recipient, kept on the timeline."""
-        details = {
-            d.message_id: f"to the parent hub, MessageId {answers[d.recipient]}"
-            if d.recipient in answers
-            else "to the parent hub"
-            for d in deliveries
-        }
-        self._close_forwards(deliveries, details, DeliveryState.FORWARDED, "forwarded")
-
-    def forward_failed(self, deliveries: Sequence[InboxMessage], reason: str) -> None:
-        """Give up forwarding: the sender's timeline and the operator see why."""
-        details = {d.message_id: reason for d in deliveries}
-        self._close_forwards(deliveries, details, DeliveryState.FAILED, "failed")
-
-    def forward_later(self, deliveries: Sequence[InboxMessage], delay_seconds: float) -> None:
-        """Offer these deliveries to the parent link again after ``delay_seconds``."""
-        until = self._clock() + timedelta(seconds=delay_seconds)
-        with self._uow() as uow:
-            uow.messages.postpone(PARENT_INBOX, [d.message_id for d in deliveries], until)
-            uow.commit()
-
-    def _close_forwards(self, deliveries, details: dict[str, str], state, kind: str) -> None:
-        now = self._clock()
-        with self._uow() as uow:
-            found = uow.messages.close(PARENT_INBOX, list(details), state, now)
-            for delivery in deliveries:
-                if delivery.message_id in found:
-                    uow.events.record(
-                        kind, now, delivery.sender, document_id=delivery.document_id,
-                        message_id=delivery.message_id,
-                        detail=f"{delivery.recipient}: {details[delivery.message_id]}"[:1000],
-                        content_sha256=delivery.sha256,
-                    )  # fmt: skip
-            uow.commit()
 
     @staticmethod
     def _record_send(uow, agency, message, document, routing, withdrawn: set[str]) -> None:
