@@ -9,7 +9,6 @@ import threading
 from importlib import resources
 
 from lxml import etree
-from lxml.builder import ElementMaker
 from spyne import Application, Fault
 from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
@@ -32,9 +31,6 @@ DEFAULT_ADDRESS = Settings().public_url
 for _noisy in ("spyne.protocol", "spyne.server", "spyne.application", "spyne.model"):
     # spyne logs whole request bodies on errors; faults are logged by log_fault instead.
     logging.getLogger(_noisy).setLevel(logging.CRITICAL)
-
-_ENV = ElementMaker(namespace=ns.SOAP11_ENV, nsmap={"soap11env": ns.SOAP11_ENV})
-_PLAIN = ElementMaker()
 
 
 class GatewayApplication(Application):
