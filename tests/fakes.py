@@ -81,6 +81,9 @@ class _Agencies:
     def get(self, code):
         return self._db.agencies.get(code)
 
+    def get_many(self, codes):
+        return {code: self._db.agencies[code] for code in codes if code in self._db.agencies}
+
     def add(self, agency):
         self._db.agencies[agency.code] = agency
 
@@ -112,12 +115,16 @@ class _Nonces:
     def __init__(self, db):
         self._db = db
 
-    def remember(self, agency, nonce, now, expires_at):
-        key = (agency, nonce)
-        if key in self._db.nonces and self._db.nonces[key] >= now:
+    def remember(self, agency, nonce, expires_at):
+        if (agency, nonce) in self._db.nonces:
             return False
-        self._db.nonces[key] = expires_at
+        self._db.nonces[(agency, nonce)] = expires_at
         return True
+
+    def purge(self, now):
+        for key, expires_at in list(self._db.nonces.items()):
+            if expires_at < now:
+                del self._db.nonces[key]
 
 
 class _Messages:
@@ -301,6 +308,10 @@ class _Events:
         content_sha256="",
     ):  # fmt: skip
         self._db.events.append((kind, at, agency, document_id, message_id, detail, status_code))
+
+    def record_all(self, records):
+        for record in records:
+            self.record(**record)
 
     def last_checkpoint_at(self):
         return None

@@ -18,7 +18,7 @@ from gateway.errors import (
     UnknownDocument,
 )
 from gateway.hub import sending, timeline
-from gateway.hub.authentication import PasswordCache, check_token
+from gateway.hub.authentication import Nonce, PasswordCache, check_token
 from gateway.hub.forwarding import ForwardQueue
 from gateway.hub.model import (
     PARENT_INBOX,
@@ -41,6 +41,7 @@ from gateway.settings import Settings
 
 DEFAULT_FETCH = 10
 MAX_ACK_IDS = 1000
+NONCE_PURGE_INTERVAL = timedelta(minutes=1)
 
 
 def utcnow() -> datetime:
@@ -65,6 +66,7 @@ class Hub:
         self._signer = signer
         self._ca_bundle = ca_bundle
         self._passwords = PasswordCache()
+        self._next_nonce_purge = datetime.min.replace(tzinfo=UTC)
         self._topology = sending.Topology(
             inbox_of=settings.inbox, has_parent=bool(settings.parent_url)
         )
@@ -72,7 +74,19 @@ class Hub:
         """Deliveries waiting to be forwarded to the parent hub."""
 
     def authenticate(self, token: UsernameToken) -> str:
-        """The code of the agency ``token`` proves to be; AuthenticationFailed otherwise."""
+        """The code of the agency ``token`` proves to be, its nonce (if any) recorded;
+        AuthenticationFailed otherwise."""
+        agency, nonce = self.sign_in(token)
+        if nonce is not None:
+            with self._uow() as uow:
+                self._remember(uow, nonce)
+                uow.commit()
+        return agency
+
+    def sign_in(self, token: UsernameToken) -> tuple[str, Nonce | None]:
+        """The code of the agency ``token`` proves to be, and its nonce, which the caller
+        hands to the operation to record in the same transaction (one commit, not two).
+        AuthenticationFailed otherwise."""
         now = self._clock()
         skew = timedelta(seconds=self._settings.clock_skew_seconds)
         with self._uow() as uow:
@@ -81,14 +95,25 @@ class Hub:
                 token, agency, now=now, skew=skew, secret_box=self._secret_box,
                 passwords=self._passwords,
             )  # fmt: skip
-            if token.nonce is not None:
-                if not uow.nonces.remember(agency.code, token.nonce, now, now + 2 * skew):
-                    raise AuthenticationFailed()  # a replayed nonce
-                uow.commit()
-        return agency.code
+        if token.nonce is None:
+            return agency.code, None
+        return agency.code, Nonce(agency.code, token.nonce, now + 2 * skew)
 
-    def send(self, agency: str, content: bytes) -> SendResult:
-        """Accept an edXML message from ``agency``: stored once, one delivery per recipient."""
+    def _remember(self, uow, nonce: Nonce | None) -> None:
+        """Record ``nonce`` in this transaction; AuthenticationFailed if it was used."""
+        if nonce is None:
+            return
+        now = self._clock()
+        if now >= self._next_nonce_purge:
+            self._next_nonce_purge = now + NONCE_PURGE_INTERVAL
+            uow.nonces.purge(now)
+        if not uow.nonces.remember(nonce.agency, nonce.value, nonce.expires_at):
+            raise AuthenticationFailed()  # a replayed nonce
+
+    def send(self, agency: str, content: bytes, *, nonce: Nonce | None = None) -> SendResult:
+        """Accept an edXML message from ``agency``: stored once, one delivery per recipient.
+
+        ``nonce``, from ``sign_in``, is recorded with the document."""
         try:
             message = self._parse(content)
         except GatewayError as error:
@@ -97,7 +122,7 @@ class Hub:
         sha256 = sending.sha256_of(content)
         key = sending.idempotency_key(message, sha256)
         try:
-            return self._store(agency, message, content, sha256, key)
+            return self._store(agency, message, content, sha256, key, nonce)
         except GatewayError as error:
             self._record_refusal(agency, message.document_id, sha256, error)
             raise
@@ -119,15 +144,17 @@ class Hub:
             content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
         )
 
-    def _store(self, agency, message, content, sha256, key) -> SendResult:
+    def _store(self, agency, message, content, sha256, key, nonce) -> SendResult:
         now = self._clock()
         with self._uow() as uow:
+            self._remember(uow, nonce)
             routing = sending.route(
                 uow, agency, message, self._settings.max_recipients, self._topology
             )
             sender_code = message.sender.code
             previous = sending.previous_result(uow, sender_code, key, sha256)
             if previous is not None:
+                uow.commit()  # the nonce
                 return previous
             sender = uow.agencies.get(sender_code)
             check_quota(uow, sender, len(content), now, self._settings)
@@ -211,33 +238,40 @@ class Hub:
     def _record_send(uow, agency, message, document, routing, withdrawn: set[str]) -> None:
         """Events for the new deliveries, and on the timeline of the document it concerns."""
         at = document.received_at
-        for delivery in document.deliveries:
-            uow.events.record(
-                "received", at, agency, document_id=document.document_id,
-                message_id=delivery.message_id, detail=f"to {delivery.recipient}",
+        records = [
+            dict(
+                kind="received",
+                at=at,
+                agency=agency,
+                document_id=document.document_id,
+                message_id=delivery.message_id,
+                detail=f"to {delivery.recipient}",
                 content_sha256=document.sha256,
             )  # fmt: skip
+            for delivery in document.deliveries
+        ]
         event = sending.related_event(message)
-        if routing.original is None or event is None:
-            return
-        for original in routing.original.deliveries:
+        for original in routing.original.deliveries if routing.original and event else ():
             if original.message_id in withdrawn:
                 kind = "withdrawn"
             elif original.recipient in routing.recipients or event == "status":
                 kind = event
             else:
                 continue
-            uow.events.record(
-                kind, at, agency, document_id=routing.original.document_id,
+            records.append(dict(
+                kind=kind, at=at, agency=agency, document_id=routing.original.document_id,
                 message_id=original.message_id, status_code=message.status_code,
                 detail=message.status_description or message.subject,
                 content_sha256=document.sha256,
-            )  # fmt: skip
+            ))  # fmt: skip
+        uow.events.record_all(records)
 
     def _record_refusal(self, agency: str, document_id: str, sha256: str, error) -> None:
         """Refusals of an authenticated agency are evidence too (nothing else is stored)."""
-        if isinstance(error, (Unavailable, Busy)):
-            return  # no database to write to, or no room: only real refusals are evidence
+        if isinstance(error, (Unavailable, Busy, AuthenticationFailed)):
+            # No database to write to, no room, or a replayed nonce (not a refusal of
+            # the agency's own): only real refusals are evidence.
+            return
         with self._uow() as uow:
             uow.events.record(
                 "refused", self._clock(), agency, document_id=document_id,
@@ -254,7 +288,12 @@ class Hub:
             uow.events.checkpoint(self._signer, now)
 
     def fetch(
-        self, agency: str, max_count: int | None, *, with_content: bool = True
+        self,
+        agency: str,
+        max_count: int | None,
+        *,
+        with_content: bool = True,
+        nonce: Nonce | None = None,
     ) -> list[InboxMessage]:
         """Lease the agency's oldest pending messages for the configured lease time.
 
@@ -266,27 +305,29 @@ class Hub:
         now = self._clock()
         until = now + timedelta(seconds=self._settings.lease_seconds)
         with self._uow() as uow:
+            self._remember(uow, nonce)
             messages = list(uow.messages.lease(agency, now, until, limit, with_content))
-            for message in messages:
-                uow.events.record(
-                    "leased",
-                    now,
-                    agency,
-                    document_id=message.document_id,
-                    message_id=message.message_id,
-                )
+            uow.events.record_all([
+                dict(kind="leased", at=now, agency=agency, document_id=message.document_id,
+                     message_id=message.message_id)
+                for message in messages
+            ])  # fmt: skip
             uow.commit()
         return messages
 
     def read_document(self, message: InboxMessage) -> Iterator[bytes]:
         """The bytes of a leased message's document, piece by piece, each piece read in a
         short transaction of its own (a leased document is never purged)."""
+        remaining = message.size
         for seq in itertools.count():
             with self._uow() as uow:
                 piece = uow.messages.chunk(message.document_key, seq)
             if piece is None:
                 return
             yield piece
+            remaining -= len(piece)
+            if message.size and remaining <= 0:
+                return  # the last piece: no need to ask for one more
 
     def send_status(self, agency: str, document_id: str) -> SendStatus:
         """The delivery timeline of a document: every recipient's for its sender, else own."""
@@ -301,20 +342,23 @@ class Hub:
             events = uow.messages.events_for([d.message_id for d in document.deliveries])
         return timeline.assemble(document, events)
 
-    def acknowledge(self, agency: str, message_ids: Sequence[str]) -> AckResult:
+    def acknowledge(
+        self, agency: str, message_ids: Sequence[str], *, nonce: Nonce | None = None
+    ) -> AckResult:
         """Mark the agency's messages done; ids that are not its own are Unknown."""
         ids = list(dict.fromkeys(i.strip() for i in message_ids if i and i.strip()))
         if len(ids) > MAX_ACK_IDS:
             raise InvalidRequest(f"At most {MAX_ACK_IDS} MessageIds may be acknowledged at once.")
         now = self._clock()
         with self._uow() as uow:
+            self._remember(uow, nonce)
             found = uow.messages.acknowledge(agency, ids, now)
-            for message_id in ids:
-                if message_id in found:
-                    uow.events.record(
-                        "acknowledged", now, agency, message_id=message_id,
-                        content_sha256=found[message_id],
-                    )  # fmt: skip
+            uow.events.record_all([
+                dict(kind="acknowledged", at=now, agency=agency, message_id=message_id,
+                     content_sha256=found[message_id])
+                for message_id in ids
+                if message_id in found
+            ])  # fmt: skip
             if found:
                 self._checkpoint_if_due(uow, now)
             uow.commit()

@@ -30,6 +30,9 @@ class DuplicateKey(Exception):
 class AgencyRepository(Protocol):
     def get(self, code: str) -> Agency | None: ...
 
+    def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
+        """The agencies among ``codes`` that are registered, by code."""
+
     def add(self, agency: Agency) -> None: ...
 
     def update(self, agency: Agency) -> None: ...
@@ -45,8 +48,11 @@ class AgencyRepository(Protocol):
 
 
 class NonceRepository(Protocol):
-    def remember(self, agency: str, nonce: bytes, now: datetime, expires_at: datetime) -> bool:
-        """Record a nonce; False when it was already recorded and has not expired."""
+    def remember(self, agency: str, nonce: bytes, expires_at: datetime) -> bool:
+        """Record a nonce; False when it is recorded already."""
+
+    def purge(self, now: datetime) -> None:
+        """Forget the nonces that expired before ``now``."""
 
 
 class MessageRepository(Protocol):
@@ -137,6 +143,9 @@ class EventLog(Protocol):
         content_sha256: str = "",
     ) -> None:
         """Append to the evidence chain."""
+
+    def record_all(self, records: Sequence[dict]) -> None:
+        """Append several, in order; each dict holds ``record``'s arguments."""
 
     def head(self) -> tuple[int, str]: ...
 

@@ -184,8 +184,9 @@ def _status_to_own_inbox(message: EdxmlMessage, owner: str) -> Routing:
 def _with_inboxes(uow: UnitOfWork, routing: Routing, topology: Topology) -> Routing:
     """Resolve who collects each recipient's deliveries; UnknownRecipient if nobody does."""
     inboxes, unknown = {}, []
+    registered = uow.agencies.get_many(routing.recipients)
     for code in routing.recipients:
-        agency = uow.agencies.get(code)
+        agency = registered.get(code)
         if agency is not None and agency.active:
             if agency.via:
                 inboxes[code] = agency.via

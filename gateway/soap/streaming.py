@@ -1,4 +1,5 @@
-"""The streaming front: SendDocument and GetDocuments without holding a document twice.
+"""The streaming front: the delivery operations without spyne, and without holding a
+document twice.
 
 spyne reads a request whole, parses it into a tree and decodes the base64 from there:
 a large document is held many times over. In front of spyne, this reads the SOAP
@@ -6,8 +7,10 @@ request as a stream through an event parser (the same hardening: no DTD, no enti
 no network, bounded size and depth), keeps the small header as a tree, decodes the
 Document's base64 piece by piece into a spool file, and refuses a document over the
 limit without reading the rest. GetDocuments responses are written piece by piece.
+AckDocument, the third call of every delivery, is answered here too: it is small, but
+spyne's parse, schema check and serialisation would cost more than the acknowledgement.
 
-Any request it does not recognise as exactly one of these two operations — another
+Any request it does not recognise as exactly one of these three operations — another
 operation, an unexpected element or attribute, malformed XML, invalid base64, a
 DOCTYPE — goes to spyne unchanged (the bytes read so far are replayed from a spool), so
 every fault is the one the contract's own path gives.
@@ -18,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -27,7 +29,7 @@ from lxml import etree
 
 from gateway import ns
 from gateway.errors import GatewayError, TooLarge
-from gateway.hub.hub import Hub
+from gateway.hub.hub import MAX_ACK_IDS, Hub
 from gateway.security.wsse import read_username_token
 from gateway.security.xmlparser import tree_nsmap
 from gateway.settings import Settings
@@ -45,9 +47,15 @@ SPOOL_IN_MEMORY = 2**20
 _ENVELOPE, _HEADER, _BODY = (
     f"{{{ns.SOAP11_ENV}}}{name}" for name in ("Envelope", "Header", "Body")
 )
-_SEND, _GET = f"{{{ns.GATEWAY}}}SendDocument", f"{{{ns.GATEWAY}}}GetDocuments"
-_DOCUMENT, _MAX_COUNT = f"{{{ns.GATEWAY}}}Document", f"{{{ns.GATEWAY}}}MaxCount"
-_SPACE = re.compile(rb"\s+")
+_SEND, _GET, _ACK = (
+    f"{{{ns.GATEWAY}}}{name}" for name in ("SendDocument", "GetDocuments", "AckDocument")
+)
+_DOCUMENT, _MAX_COUNT, _MESSAGE_IDS = (
+    f"{{{ns.GATEWAY}}}{name}" for name in ("Document", "MaxCount", "MessageIds")
+)
+_OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000}
+"""The elements whose text is collected, and the longest text each may have here."""
+_XML_SPACE = b" \t\r\n"
 
 
 class _Unusual(Exception):
@@ -65,7 +73,7 @@ class _Base64Spool:
         self._padded = False
 
     def write(self, text: str) -> None:
-        encoded = self._pending + _SPACE.sub(b"", text.encode("ascii", "replace"))
+        encoded = self._pending + text.encode("ascii", "replace").translate(None, _XML_SPACE)
         if self._padded and encoded:
             raise _Unusual("base64 after its padding")
         whole = len(encoded) - len(encoded) % 4
@@ -95,7 +103,7 @@ class _Base64Spool:
 
 
 class _RequestReader:
-    """An lxml parser target for the two operations; anything else is _Unusual."""
+    """An lxml parser target for the three operations; anything else is _Unusual."""
 
     def __init__(self, settings: Settings):
         self._max_depth = settings.max_xml_depth
@@ -106,6 +114,7 @@ class _RequestReader:
         self.operation: str | None = None
         self.document: _Base64Spool | None = None
         self.max_count: str | None = None
+        self.message_ids: list[str] = []
         self._text: list[str] | None = None
 
     def start(self, tag, attrib, nsmap=None):
@@ -122,7 +131,7 @@ class _RequestReader:
             self._header = etree.TreeBuilder()
             self._header.start(tag, attrib, tree_nsmap(nsmap))
             return
-        if depth == 3 and self.operation is None and tag in (_SEND, _GET) and not attrib:
+        if depth == 3 and self.operation is None and tag in (_SEND, _GET, _ACK) and not attrib:
             self.operation = tag
             return
         if depth == 4 and not attrib:
@@ -130,6 +139,11 @@ class _RequestReader:
                 self.document = _Base64Spool(self._max_document)
                 return
             if tag == _MAX_COUNT and self.operation == _GET and self.max_count is None:
+                self._text = []
+                return
+            if tag == _MESSAGE_IDS and self.operation == _ACK:
+                if len(self.message_ids) == MAX_ACK_IDS:
+                    raise _Unusual("too many MessageIds")
                 self._text = []
                 return
         raise _Unusual(f"unexpected {tag}")
@@ -143,7 +157,13 @@ class _RequestReader:
                 self.header = self._header.close()
                 self._header = None
         elif self._text is not None:
-            self.max_count = "".join(self._text)
+            text = "".join(self._text)
+            if tag == _MAX_COUNT:
+                self.max_count = text
+            elif "\r" in text:
+                raise _Unusual("a carriage return, which spyne writes back as a reference")
+            else:
+                self.message_ids.append(text)
             self._text = None
 
     def data(self, text):
@@ -153,8 +173,8 @@ class _RequestReader:
             self.document.write(text)
         elif self._text is not None:
             self._text.append(text)
-            if sum(map(len, self._text)) > 100:
-                raise _Unusual("MaxCount too long")
+            if sum(map(len, self._text)) > _OWN_TEXT[self._path[-1]]:
+                raise _Unusual(f"{self._path[-1]} too long")
         elif text.strip():
             raise _Unusual("unexpected text")
 
@@ -221,7 +241,7 @@ class _Intake:
 
 
 class StreamingFront:
-    """Answers SendDocument and GetDocuments as streams; hands spyne everything else."""
+    """Answers SendDocument, GetDocuments and AckDocument; hands spyne everything else."""
 
     def __init__(self, hub: Hub, settings: Settings, spyne: Callable):
         self._hub = hub
@@ -241,8 +261,8 @@ class StreamingFront:
         started = time.perf_counter()
         try:
             token = read_username_token(intake.reader.header)
-            agency = self._run(lambda: self._hub.authenticate(token))
-            response = answer(agency, start_response)
+            agency, nonce = self._run(lambda: self._hub.sign_in(token))
+            response = answer(agency, nonce, start_response)
         except GatewayError as error:
             metrics.record(operation, error.code, time.perf_counter() - started)
             return fault_response(error, start_response, counted=True)
@@ -258,7 +278,12 @@ class StreamingFront:
             if reader.document is None:
                 raise _Unusual("no Document")
             content = reader.document.finish()
-            return "SendDocument", lambda agency, start: self._send(agency, content, start)
+            return "SendDocument", lambda agency, nonce, start: self._send(
+                agency, nonce, content, start
+            )
+        if reader.operation == _ACK:
+            ids = reader.message_ids
+            return "AckDocument", lambda agency, nonce, start: self._ack(agency, nonce, ids, start)
         max_count = None
         if reader.max_count is not None:
             try:
@@ -267,18 +292,23 @@ class StreamingFront:
                 raise _Unusual("MaxCount is not an integer") from exc
             if max_count < 1:
                 raise _Unusual("MaxCount below 1")
-        return "GetDocuments", lambda agency, start: self._get(agency, max_count, start)
+        return "GetDocuments", lambda agency, nonce, start: self._get(
+            agency, nonce, max_count, start
+        )
 
-    def _send(self, agency: str, content: bytes, start_response) -> list[bytes]:
+    def _send(self, agency: str, nonce, content: bytes, start_response) -> list[bytes]:
         require_document(content)
-        result = self._run(lambda: self._hub.send(agency, content))
-        body = wire.send_response(result)
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
-                                  ("Content-Length", str(len(body)))])  # fmt: skip
-        return [body]
+        result = self._run(lambda: self._hub.send(agency, content, nonce=nonce))
+        return _answer(wire.send_response(result), start_response)
 
-    def _get(self, agency: str, max_count: int | None, start_response) -> Iterator[bytes]:
-        messages = self._run(lambda: self._hub.fetch(agency, max_count, with_content=False))
+    def _ack(self, agency: str, nonce, ids: list[str], start_response) -> list[bytes]:
+        result = self._run(lambda: self._hub.acknowledge(agency, ids, nonce=nonce))
+        return _answer(wire.ack_response(result), start_response)
+
+    def _get(self, agency: str, nonce, max_count: int | None, start_response) -> Iterator[bytes]:
+        messages = self._run(
+            lambda: self._hub.fetch(agency, max_count, with_content=False, nonce=nonce)
+        )
         length, pieces = wire.documents_response(messages, self._hub.read_document)
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
                                   ("Content-Length", str(length))])  # fmt: skip
@@ -295,6 +325,12 @@ class StreamingFront:
         except Exception as error:
             log.exception("a streamed operation failed")
             raise GatewayError() from error
+
+
+def _answer(body: bytes, start_response) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                              ("Content-Length", str(len(body)))])  # fmt: skip
+    return [body]
 
 
 def fault_response(error: GatewayError, start_response, *, counted=False) -> list[bytes]:

@@ -1,6 +1,6 @@
 """Responses and faults written as bytes, exactly as spyne writes them.
 
-The streaming front answers SendDocument and GetDocuments itself; these are the same
+The streaming front answers SendDocument, GetDocuments and AckDocument itself; these are the same
 envelopes spyne produces for the contract, so a client cannot tell the paths apart.
 A GetDocuments response is a sequence of parts, its documents base64-encoded piece by
 piece, so that no encoded copy of a document is ever held whole.
@@ -18,7 +18,7 @@ from lxml.builder import ElementMaker
 
 from gateway import ns
 from gateway.errors import GatewayError
-from gateway.hub.model import InboxMessage, SendResult
+from gateway.hub.model import AckResult, InboxMessage, SendResult
 from gateway.soap.faults import to_fault
 
 ENVELOPE_START = (
@@ -51,6 +51,16 @@ def send_response(result: SendResult) -> bytes:
         + _field("ReceivedAt", result.received_at.isoformat())
         + deliveries
         + "</tns:SendDocumentResult></tns:SendDocumentResponse>"
+    )
+    return ENVELOPE_START + body.encode() + ENVELOPE_END
+
+
+def ack_response(result: AckResult) -> bytes:
+    body = (
+        "<tns:AckDocumentResponse><tns:AckDocumentResult>"
+        + _field("Acknowledged", str(result.acknowledged))
+        + "".join(_field("Unknown", message_id) for message_id in result.unknown)
+        + "</tns:AckDocumentResult></tns:AckDocumentResponse>"
     )
     return ENVELOPE_START + body.encode() + ENVELOPE_END
 

@@ -5,12 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from gateway.hub.model import AgencyEvent
 from gateway.security.evidence import RECORD_FIELDS, record_hash
 from gateway.store.sql import at
 from gateway.store.tables import checkpoints, events, evidence_head
+
+_BLANK = dict.fromkeys(("document_id", "message_id", "detail", "status_code", "content_sha256"), "")
+_LOCK_HEAD = select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
+_APPEND = insert(events)
+_MOVE_HEAD = (
+    update(evidence_head)
+    .where(evidence_head.c.id == 1)
+    .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
+)
 
 
 class SqlEvents:
@@ -23,28 +32,26 @@ class SqlEvents:
         self, kind, at, agency, document_id="", message_id="", detail="", status_code="",
         content_sha256="",
     ) -> None:  # fmt: skip
-        head = self._conn.execute(
-            select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
-        ).one()
-        entry = {
-            "seq": head.seq + 1,
-            "at": at,
-            "kind": kind,
-            "agency": agency,
-            "document_id": document_id,
-            "message_id": message_id,
-            "status_code": status_code,
-            "detail": detail[:1000],
-            "content_sha256": content_sha256,
-            "prev_hash": head.record_hash,
-        }
-        entry["record_hash"] = record_hash(entry)
-        self._conn.execute(insert(events).values(**entry))
-        self._conn.execute(
-            update(evidence_head)
-            .where(evidence_head.c.id == 1)
-            .values(seq=entry["seq"], record_hash=entry["record_hash"])
-        )
+        self.record_all([dict(
+            kind=kind, at=at, agency=agency, document_id=document_id, message_id=message_id,
+            detail=detail, status_code=status_code, content_sha256=content_sha256,
+        )])  # fmt: skip
+
+    def record_all(self, records: Sequence[dict]) -> None:
+        """Append ``records`` (``record``'s arguments) in order, reading and moving the
+        head once however many there are."""
+        if not records:
+            return
+        head = self._conn.execute(_LOCK_HEAD).one()
+        seq, previous, entries = head.seq, head.record_hash, []
+        for record in records:
+            seq += 1
+            entry = {**_BLANK, **record, "seq": seq, "prev_hash": previous}
+            entry["detail"] = entry["detail"][:1000]
+            entry["record_hash"] = previous = record_hash(entry)
+            entries.append(entry)
+        self._conn.execute(_APPEND, entries)
+        self._conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
 
     def head(self) -> tuple[int, str]:
         row = self._conn.execute(select(evidence_head).where(evidence_head.c.id == 1)).one()
@@ -55,9 +62,7 @@ class SqlEvents:
 
     def checkpoint(self, signer, at: datetime) -> dict:
         """Sign the current head (locked, so no append slips in between)."""
-        head = self._conn.execute(
-            select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
-        ).one()
+        head = self._conn.execute(_LOCK_HEAD).one()
         entry = {
             "seq": head.seq,
             "head_hash": head.record_hash,

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -36,29 +36,101 @@ from gateway.store.tables import (
     events,
 )
 
+# The statements every send, fetch and acknowledgement runs, built once: building one
+# costs SQLAlchemy more than SQLite takes to run it.
+_BY_KEY = select(documents).where(
+    documents.c.sender == bindparam("sender"),
+    documents.c.idempotency_key == bindparam("key"),
+)
+_DELIVERIES_OF = (
+    select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state, deliveries.c.inbox)
+    .where(deliveries.c.document_pk == bindparam("pk"))
+    .order_by(deliveries.c.id)
+)
+_NEW_DOCUMENT = insert(documents)
+_NEW_CHUNKS = insert(document_chunks)
+_NEW_DELIVERIES = insert(deliveries)
+_CHUNK = select(document_chunks.c.data).where(
+    document_chunks.c.document_pk == bindparam("pk"), document_chunks.c.seq == bindparam("seq")
+)
+_LEASE = (
+    update(deliveries)
+    .where(
+        deliveries.c.id.in_(
+            select(deliveries.c.id)
+            .where(
+                deliveries.c.inbox == bindparam("for_inbox"),
+                IS_OPEN,
+                deliveries.c.visible_at <= bindparam("now", type_=deliveries.c.visible_at.type),
+            )
+            .order_by(deliveries.c.id)
+            .limit(bindparam("limit"))
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .values(
+        state=DeliveryState.LEASED.value,
+        visible_at=bindparam("until", type_=deliveries.c.visible_at.type),
+        lease_count=deliveries.c.lease_count + 1,
+        first_leased_at=func.coalesce(
+            deliveries.c.first_leased_at,
+            bindparam("first", type_=deliveries.c.first_leased_at.type),
+        ),
+    )
+    .returning(
+        deliveries.c.id,
+        deliveries.c.message_id,
+        deliveries.c.document_pk,
+        deliveries.c.recipient,
+        deliveries.c.lease_count,
+    )
+)
+_LEASED_DOCUMENTS = select(
+    documents.c.id,
+    documents.c.document_id,
+    documents.c.sender,
+    documents.c.kind,
+    documents.c.received_at,
+    documents.c.sha256,
+    documents.c.signature,
+    documents.c.size,
+).where(documents.c.id.in_(bindparam("pks", expanding=True)))
+_DIGESTS = select(documents.c.id, documents.c.sha256).where(
+    documents.c.id.in_(bindparam("pks", expanding=True))
+)
+_CLOSE = (
+    update(deliveries)
+    .where(
+        deliveries.c.inbox == bindparam("for_inbox"),
+        deliveries.c.message_id.in_(bindparam("ids", expanding=True)),
+        deliveries.c.state.notin_((DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)),
+    )
+    .values(
+        state=bindparam("new_state"),
+        acknowledged_at=func.coalesce(
+            deliveries.c.acknowledged_at,
+            bindparam("closed_at", type_=deliveries.c.acknowledged_at.type),
+        ),
+    )
+    .returning(deliveries.c.message_id, deliveries.c.document_pk)
+)
+_RECENT, _TODAY = bindparam("window_start"), bindparam("day_start")
+_USAGE = select(
+    func.count().filter(documents.c.received_at > _RECENT),
+    func.min(documents.c.received_at).filter(documents.c.received_at > _RECENT),
+    func.coalesce(func.sum(documents.c.size).filter(documents.c.received_at >= _TODAY), 0),
+).where(documents.c.sender == bindparam("sender"), documents.c.received_at >= bindparam("since"))
+
 
 class SqlMessages:
     def __init__(self, conn: Connection):
         self._conn = conn
 
     def find(self, sender: str, idempotency_key: str) -> StoredDocument | None:
-        row = self._conn.execute(
-            select(documents).where(
-                documents.c.sender == sender, documents.c.idempotency_key == idempotency_key
-            )
-        ).first()
+        row = self._conn.execute(_BY_KEY, {"sender": sender, "key": idempotency_key}).first()
         if row is None:
             return None
-        rows = self._conn.execute(
-            select(
-                deliveries.c.recipient,
-                deliveries.c.message_id,
-                deliveries.c.state,
-                deliveries.c.inbox,
-            )
-            .where(deliveries.c.document_pk == row.id)
-            .order_by(deliveries.c.id)
-        )
+        rows = self._conn.execute(_DELIVERIES_OF, {"pk": row.id})
         result = SendResult(
             document_id=row.document_id,
             received_at=row.received_at,
@@ -70,29 +142,31 @@ class SqlMessages:
 
     def add(self, document: NewDocument) -> None:
         try:
-            with self._conn.begin_nested():
-                pk = self._conn.execute(
-                    insert(documents).values(
-                        sender=document.sender,
-                        document_id=document.document_id,
-                        idempotency_key=document.idempotency_key,
-                        kind=document.kind.value,
-                        business_type=int(document.business_type),
-                        sha256=document.sha256,
-                        size=len(document.content),
-                        subject=document.subject[:1000],
-                        received_at=document.received_at,
-                        related_pk=document.related_pk,
-                        status_code=document.status_code,
-                        signature=document.signature,
-                        document_type=document.document_type,
-                    )
-                ).inserted_primary_key[0]
+            pk = self._conn.execute(
+                _NEW_DOCUMENT,
+                dict(
+                    sender=document.sender,
+                    document_id=document.document_id,
+                    idempotency_key=document.idempotency_key,
+                    kind=document.kind.value,
+                    business_type=int(document.business_type),
+                    sha256=document.sha256,
+                    size=len(document.content),
+                    subject=document.subject[:1000],
+                    received_at=document.received_at,
+                    related_pk=document.related_pk,
+                    status_code=document.status_code,
+                    signature=document.signature,
+                    document_type=document.document_type,
+                ),
+            ).inserted_primary_key[0]
         except IntegrityError as exc:
+            # The transaction is spoilt (on PostgreSQL) and rolls back; the caller
+            # looks the winner up in a new one.
             raise DuplicateKey(document.idempotency_key) from exc
         content = memoryview(document.content)
         self._conn.execute(
-            insert(document_chunks),
+            _NEW_CHUNKS,
             [
                 dict(document_pk=pk, seq=seq, data=content[start : start + CHUNK_BYTES])
                 for seq, start in enumerate(range(0, max(len(content), 1), CHUNK_BYTES))
@@ -106,7 +180,7 @@ class SqlMessages:
         if not new:
             return
         self._conn.execute(
-            insert(deliveries),
+            _NEW_DELIVERIES,
             [
                 dict(
                     message_id=d.message_id,
@@ -129,52 +203,14 @@ class SqlMessages:
         limit: int,
         with_content: bool = True,
     ) -> Sequence[InboxMessage]:
-        candidates = (
-            select(deliveries.c.id)
-            .where(
-                deliveries.c.inbox == inbox,
-                IS_OPEN,
-                deliveries.c.visible_at <= now,
-            )
-            .order_by(deliveries.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         leased = self._conn.execute(
-            update(deliveries)
-            .where(deliveries.c.id.in_(candidates))
-            .values(
-                state=DeliveryState.LEASED.value,
-                visible_at=lease_until,
-                lease_count=deliveries.c.lease_count + 1,
-                first_leased_at=func.coalesce(deliveries.c.first_leased_at, at(now)),
-            )
-            .returning(
-                deliveries.c.id,
-                deliveries.c.message_id,
-                deliveries.c.document_pk,
-                deliveries.c.recipient,
-                deliveries.c.lease_count,
-            )
+            _LEASE,
+            {"for_inbox": inbox, "now": now, "until": lease_until, "first": now, "limit": limit},
         ).all()
         if not leased:
             return []
         pks = {row.document_pk for row in leased}
-        docs = {
-            row.id: row
-            for row in self._conn.execute(
-                select(
-                    documents.c.id,
-                    documents.c.document_id,
-                    documents.c.sender,
-                    documents.c.kind,
-                    documents.c.received_at,
-                    documents.c.sha256,
-                    documents.c.signature,
-                    documents.c.size,
-                ).where(documents.c.id.in_(pks))
-            )
-        }
+        docs = {row.id: row for row in self._conn.execute(_LEASED_DOCUMENTS, {"pks": list(pks)})}
         contents = {pk: self._content(pk) for pk in pks} if with_content else {}
         return [
             InboxMessage(
@@ -195,11 +231,7 @@ class SqlMessages:
         ]
 
     def chunk(self, document_key: int, seq: int) -> bytes | None:
-        return self._conn.execute(
-            select(document_chunks.c.data).where(
-                document_chunks.c.document_pk == document_key, document_chunks.c.seq == seq
-            )
-        ).scalar()
+        return self._conn.execute(_CHUNK, {"pk": document_key, "seq": seq}).scalar()
 
     def _content(self, document_pk: int) -> bytes:
         content = bytearray()
@@ -218,27 +250,16 @@ class SqlMessages:
         if not message_ids:
             return {}
         rows = self._conn.execute(
-            update(deliveries)
-            .where(
-                deliveries.c.inbox == inbox,
-                deliveries.c.message_id.in_(message_ids),
-                deliveries.c.state.notin_(
-                    (DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)
-                ),
-            )
-            .values(
-                state=state.value,
-                acknowledged_at=func.coalesce(deliveries.c.acknowledged_at, at(now)),
-            )
-            .returning(deliveries.c.message_id, deliveries.c.document_pk)
+            _CLOSE,
+            {
+                "for_inbox": inbox,
+                "ids": list(message_ids),
+                "new_state": state.value,
+                "closed_at": now,
+            },
         ).all()
-        digests = dict(
-            self._conn.execute(
-                select(documents.c.id, documents.c.sha256).where(
-                    documents.c.id.in_({row.document_pk for row in rows})
-                )
-            ).all()
-        )
+        pks = list({row.document_pk for row in rows})
+        digests = dict(self._conn.execute(_DIGESTS, {"pks": pks}).all()) if pks else {}
         return {row.message_id: digests[row.document_pk] for row in rows}
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
@@ -284,15 +305,14 @@ class SqlMessages:
         return self._original(row, recipient) if row else None
 
     def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
-        since = min(window_start, day_start)
-        recent = documents.c.received_at > at(window_start)
-        today = documents.c.received_at >= at(day_start)
         row = self._conn.execute(
-            select(
-                func.count().filter(recent),
-                func.min(documents.c.received_at).filter(recent),
-                func.coalesce(func.sum(documents.c.size).filter(today), 0),
-            ).where(documents.c.sender == sender, documents.c.received_at >= at(since))
+            _USAGE,
+            {
+                "sender": sender,
+                "since": min(window_start, day_start),
+                "window_start": window_start,
+                "day_start": day_start,
+            },
         ).one()
         return Usage(recent_count=row[0], oldest_recent=as_utc(row[1]), bytes_today=int(row[2]))
 

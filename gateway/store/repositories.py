@@ -6,11 +6,23 @@ import base64
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.hub.model import Agency
 from gateway.store.sql import at, dialect
 from gateway.store.tables import agencies, nonces, operator_sessions, operators
+
+# Built once: every request looks agencies up, and building a statement costs more
+# than SQLite takes to run it.
+_AGENCY = select(agencies).where(agencies.c.code == bindparam("code"))
+_AGENCIES = select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+_LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
+_PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
+_NEW_NONCE = {
+    name: module.insert(nonces).on_conflict_do_nothing().returning(nonces.c.nonce)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class SqlAgencies:
@@ -18,8 +30,12 @@ class SqlAgencies:
         self._conn = conn
 
     def get(self, code: str) -> Agency | None:
-        row = self._conn.execute(select(agencies).where(agencies.c.code == code)).first()
+        row = self._conn.execute(_AGENCY, {"code": code}).first()
         return _agency(row) if row else None
+
+    def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
+        rows = self._conn.execute(_AGENCIES, {"codes": list(codes)}) if codes else ()
+        return {row.code: _agency(row) for row in rows}
 
     def add(self, agency: Agency) -> None:
         self._conn.execute(insert(agencies).values(**_agency_values(agency)))
@@ -30,7 +46,8 @@ class SqlAgencies:
         )
 
     def lock(self, code: str) -> None:
-        self._conn.execute(select(agencies.c.code).where(agencies.c.code == code).with_for_update())
+        if self._conn.dialect.name != "sqlite":  # SQLite's write lock is held already
+            self._conn.execute(_LOCK_AGENCY, {"code": code})
 
     def list(self, parent_code: str | None = None) -> Sequence[Agency]:
         query = select(agencies)
@@ -54,17 +71,19 @@ class SqlNonces:
     def __init__(self, conn: Connection):
         self._conn = conn
 
-    def remember(self, agency: str, nonce: bytes, now: datetime, expires_at: datetime) -> bool:
-        self._conn.execute(delete(nonces).where(nonces.c.expires_at < now))
-        statement = (
-            dialect(self._conn)
-            .insert(nonces)
-            .values(
-                agency=agency, nonce=base64.b64encode(nonce).decode("ascii"), expires_at=expires_at
-            )
+    def remember(self, agency: str, nonce: bytes, expires_at: datetime) -> bool:
+        inserted = self._conn.execute(
+            _NEW_NONCE[self._conn.dialect.name],
+            {
+                "agency": agency,
+                "nonce": base64.b64encode(nonce).decode("ascii"),
+                "expires_at": expires_at,
+            },
         )
-        inserted = self._conn.execute(statement.on_conflict_do_nothing().returning(nonces.c.nonce))
         return inserted.first() is not None
+
+    def purge(self, now: datetime) -> None:
+        self._conn.execute(_PURGE_NONCES, {"now": now})
 
 
 class SqlOperators:

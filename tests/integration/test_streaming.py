@@ -77,6 +77,31 @@ REQUESTS = {
     "fetch too many": (H31, "<lt:GetDocuments><lt:MaxCount>500</lt:MaxCount></lt:GetDocuments>"),
     "fetch words": (H31, "<lt:GetDocuments><lt:MaxCount>ten</lt:MaxCount></lt:GetDocuments>"),
     "fetch default": (H49, "<lt:GetDocuments/>"),
+    "acknowledge strangers": (
+        H31,
+        "<lt:AckDocument><lt:MessageIds>x</lt:MessageIds>"
+        "<lt:MessageIds> y&amp;z&gt; </lt:MessageIds><lt:MessageIds/>"
+        "<lt:MessageIds>Công văn</lt:MessageIds></lt:AckDocument>",
+    ),
+    "acknowledge nothing": (H31, "<lt:AckDocument/>"),
+    "acknowledge a carriage return": (
+        H31,
+        "<lt:AckDocument><lt:MessageIds>a&#13;b</lt:MessageIds></lt:AckDocument>",
+    ),  # fmt: skip
+    "acknowledge too many": (
+        H31,
+        "<lt:AckDocument>" + "<lt:MessageIds>m</lt:MessageIds>" * 1001 + "</lt:AckDocument>",
+    ),  # fmt: skip
+    "acknowledge too many different": (
+        H31,
+        "<lt:AckDocument>"
+        + "".join(f"<lt:MessageIds>m{n}</lt:MessageIds>" for n in range(1001))
+        + "</lt:AckDocument>",
+    ),
+    "an unknown element in AckDocument": (
+        H31,
+        "<lt:AckDocument><lt:MessageIds><lt:x/></lt:MessageIds></lt:AckDocument>",
+    ),  # fmt: skip
 }
 
 
@@ -87,6 +112,40 @@ def test_both_paths_give_the_same_answers(hubs):
         assert answers[0] == answers[1], name
     wrong_password = envelope("<lt:GetDocuments/>", H31, "nope")
     assert outcome(streaming.call(wrong_password)) == outcome(spyne.call(wrong_password))
+
+
+def test_an_acknowledgement_gives_the_same_bytes_both_ways(hubs):
+    answers = []
+    for hub in hubs:
+        sent = document(recipients=(H31,), document_id="ack-1")
+        assert hub.call(envelope(send_body(sent), G12, PASSWORD)).status == 200
+        fetched = etree.fromstring(hub.call(envelope("<lt:GetDocuments/>", H31, PASSWORD)).body)
+        [message_id] = [e.text for e in fetched.iter(T + "MessageId")]
+        ack = (
+            f"<lt:AckDocument><lt:MessageIds>{message_id}</lt:MessageIds>"
+            "<lt:MessageIds>elsewhere</lt:MessageIds></lt:AckDocument>"
+        )
+        answers.append(hub.call(envelope(ack, H31, PASSWORD)))
+        assert hub.call(envelope(ack, H31, PASSWORD)).status == 200  # again: still fine
+    assert answers[0].body == answers[1].body
+    assert answers[0].headers == answers[1].headers
+    assert b"<tns:Acknowledged>1</tns:Acknowledged>" in answers[0].body
+
+
+def test_the_delivery_operations_never_reach_spyne(hubs):
+    streaming, _ = hubs
+
+    def spyne(environ, start_response):
+        raise AssertionError("the streaming front handed the request to spyne")
+
+    streaming.app._front._spyne = spyne
+    sent = document(recipients=(H31,), document_id="direct-1")
+    for agency, body in [
+        (G12, send_body(sent)),
+        (H31, "<lt:GetDocuments><lt:MaxCount>1</lt:MaxCount></lt:GetDocuments>"),
+        (H31, "<lt:AckDocument><lt:MessageIds>m</lt:MessageIds></lt:AckDocument>"),
+    ]:
+        assert streaming.call(envelope(body, agency, PASSWORD)).status == 200
 
 
 def test_a_default_namespace_in_the_header_is_read_as_well(hubs):
