@@ -16,7 +16,6 @@ from gateway.hub.model import (
     OriginalDocument,
     SendResult,
     StoredDocument,
-    Usage,
 )
 from gateway.hub.ports import DuplicateKey
 
@@ -39,6 +38,7 @@ class FakeDatabase:
     documents: list[NewDocument] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
+    usage: dict = field(default_factory=dict)
     commits: int = 0
 
 
@@ -55,6 +55,7 @@ class FakeUnitOfWork:
             documents=list(self._db.documents),
             rows=[replace(row) for row in self._db.rows],
             events=list(self._db.events),
+            usage=dict(self._db.usage),
         )
         self.agencies = _Agencies(self._work)
         self.nonces = _Nonces(self._work)
@@ -71,6 +72,7 @@ class FakeUnitOfWork:
         self._db.documents = self._work.documents
         self._db.rows = self._work.rows
         self._db.events = self._work.events
+        self._db.usage = self._work.usage
         self._db.commits += 1
 
 
@@ -246,11 +248,14 @@ class _Messages:
             keep=lambda row: row.recipient == recipient,
         )
 
-    def usage(self, sender, window_start, day_start):
-        mine = [d for d in self._db.documents if d.sender == sender]
-        recent = [d.received_at for d in mine if d.received_at > window_start]
-        today = sum(len(d.content) for d in mine if d.received_at >= day_start)
-        return Usage(len(recent), min(recent, default=None), today)
+    def recent_sends(self, sender, since):
+        recent = [d.received_at for d in self._db.documents
+                  if d.sender == sender and d.received_at > since]  # fmt: skip
+        return len(recent), min(recent, default=None)
+
+    def count_day(self, sender, day, size):
+        self._db.usage[(sender, day)] = self._db.usage.get((sender, day), 0) + size
+        return self._db.usage[(sender, day)]
 
     def purge_contents(self, received_before):
         raise NotImplementedError("purging is tested on the SQL store")

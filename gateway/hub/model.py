@@ -189,15 +189,6 @@ class Stale:
 
 
 @dataclass(frozen=True)
-class Usage:
-    """What an agency sent lately: documents in the quota window, bytes today."""
-
-    recent_count: int
-    oldest_recent: datetime | None
-    bytes_today: int
-
-
-@dataclass(frozen=True)
 class StoredDocument:
     """A document already stored: what idempotent re-sends are compared with."""
 

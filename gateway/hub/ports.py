@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from gateway.hub.model import (
@@ -19,7 +19,6 @@ from gateway.hub.model import (
     SentRow,
     Stale,
     StoredDocument,
-    Usage,
 )
 
 
@@ -72,7 +71,12 @@ class MessageRepository(Protocol):
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
-    def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
+    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many documents ``sender`` sent after ``since``, and when the first was."""
+
+    def count_day(self, sender: str, day: date, size: int) -> int:
+        """Count a document of ``size`` bytes on the sender's ``day``; that day's bytes,
+        this document's included."""
         """Documents sent since ``window_start``, and bytes sent since ``day_start``."""
 
     def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:

@@ -1,9 +1,11 @@
 """Overload relief: how much an agency may send, counted from what the store holds.
 
-The counts come from the documents table itself, so every worker process sees the same
-figures, and a crash cannot lose a counter. Sends of one agency are serialised on its
-directory row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst
-cannot slip past its limit; other agencies are not held up.
+The figures live in the store, so every worker process sees the same ones: the documents
+of the last window are counted from the documents table, and the day's bytes are a
+counter per agency and day, added to in the transaction that stores the document (a
+refused or failed send adds nothing). Sends of one agency are serialised on its directory
+row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst cannot slip
+past its limit; other agencies are not held up.
 """
 
 from __future__ import annotations
@@ -23,28 +25,31 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 def check_quota(
     uow: UnitOfWork, agency: Agency, size: int, now: datetime, settings: Settings
 ) -> None:
-    """Raise Busy, with the seconds to wait, when this send would pass a limit."""
+    """Count this send, or raise Busy, with the seconds to wait, when it would pass a
+    limit (the transaction then rolls the count back)."""
     per_minute = _own_or_default(agency.quota_per_minute, settings.quota_per_minute)
     per_day = _own_or_default(agency.quota_bytes_per_day, settings.quota_bytes_per_day)
     if not per_minute and not per_day:
         return
-    window = timedelta(seconds=settings.quota_window_seconds)
-    day_start = now.astimezone(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
     uow.agencies.lock(agency.code)
-    usage = uow.messages.usage(agency.code, now - window, day_start)
-    if per_minute and usage.recent_count >= per_minute:
-        wait = usage.oldest_recent + window - now
-        raise Busy(
-            f"{agency.code} sent {usage.recent_count} documents in the last "
-            f"{settings.quota_window_seconds} seconds; its limit is {per_minute}.",
-            retry_after=math.ceil(wait.total_seconds()),
-        )
-    if per_day and usage.bytes_today + size > per_day:
-        tomorrow = day_start + timedelta(days=1)
-        raise Busy(
-            f"{agency.code} sent {usage.bytes_today} bytes today; its daily limit is {per_day}.",
-            retry_after=math.ceil((tomorrow - now).total_seconds()),
-        )
+    if per_minute:
+        window = timedelta(seconds=settings.quota_window_seconds)
+        recent, oldest = uow.messages.recent_sends(agency.code, now - window)
+        if recent >= per_minute:
+            raise Busy(
+                f"{agency.code} sent {recent} documents in the last "
+                f"{settings.quota_window_seconds} seconds; its limit is {per_minute}.",
+                retry_after=math.ceil((oldest + window - now).total_seconds()),
+            )
+    if per_day:
+        today = now.astimezone(VIETNAM)
+        sent = uow.messages.count_day(agency.code, today.date(), size) - size
+        if sent + size > per_day:
+            midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
+            raise Busy(
+                f"{agency.code} sent {sent} bytes today; its daily limit is {per_day}.",
+                retry_after=math.ceil((midnight + timedelta(days=1) - now).total_seconds()),
+            )
 
 
 def _own_or_default(own: int | None, default: int) -> int:

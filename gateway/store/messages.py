@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -23,13 +24,13 @@ from gateway.hub.model import (
     SentRow,
     Stale,
     StoredDocument,
-    Usage,
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.sql import as_utc, at
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
+    agency_usage,
     deliveries,
     document_chunks,
     documents,
@@ -114,12 +115,20 @@ _CLOSE = (
     )
     .returning(deliveries.c.message_id, deliveries.c.document_pk)
 )
-_RECENT, _TODAY = bindparam("window_start"), bindparam("day_start")
-_USAGE = select(
-    func.count().filter(documents.c.received_at > _RECENT),
-    func.min(documents.c.received_at).filter(documents.c.received_at > _RECENT),
-    func.coalesce(func.sum(documents.c.size).filter(documents.c.received_at >= _TODAY), 0),
-).where(documents.c.sender == bindparam("sender"), documents.c.received_at >= bindparam("since"))
+_RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
+    documents.c.sender == bindparam("sender"),
+    documents.c.received_at > bindparam("since", type_=documents.c.received_at.type),
+)
+_COUNT_DAY = {}
+for _name, _dialect in (("postgresql", postgresql), ("sqlite", sqlite)):
+    _insert = _dialect.insert(agency_usage)
+    _COUNT_DAY[_name] = _insert.on_conflict_do_update(
+        index_elements=[agency_usage.c.agency, agency_usage.c.day],
+        set_={
+            "documents": agency_usage.c.documents + _insert.excluded.documents,
+            "bytes": agency_usage.c.bytes + _insert.excluded.bytes,
+        },
+    ).returning(agency_usage.c.bytes)
 
 
 class SqlMessages:
@@ -304,17 +313,15 @@ class SqlMessages:
         ).first()  # fmt: skip
         return self._original(row, recipient) if row else None
 
-    def usage(self, sender: str, window_start: datetime, day_start: datetime) -> Usage:
-        row = self._conn.execute(
-            _USAGE,
-            {
-                "sender": sender,
-                "since": min(window_start, day_start),
-                "window_start": window_start,
-                "day_start": day_start,
-            },
-        ).one()
-        return Usage(recent_count=row[0], oldest_recent=as_utc(row[1]), bytes_today=int(row[2]))
+    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
+        count, first = self._conn.execute(_RECENT_SENDS, {"sender": sender, "since": since}).one()
+        return count, as_utc(first)
+
+    def count_day(self, sender: str, day: date, size: int) -> int:
+        return self._conn.execute(
+            _COUNT_DAY[self._conn.dialect.name],
+            {"agency": sender, "day": day, "documents": 1, "bytes": size},
+        ).scalar_one()
 
     def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
         rows = self._conn.execute(

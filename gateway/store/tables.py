@@ -8,6 +8,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -177,6 +178,17 @@ checkpoints = Table(
     Column("at", UTCDateTime, nullable=False),
     Column("signature", Text, nullable=False),
 )
+
+agency_usage = Table(
+    "agency_usage",
+    metadata,
+    Column("agency", String(35), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("documents", Integer, nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+)
+"""What each agency sent per day (Vietnam time), counted as documents are accepted, so
+that the daily quota is one row to read, however much an agency sends."""
 
 nonces = Table(
     "nonces",

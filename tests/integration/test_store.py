@@ -4,9 +4,10 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import build_gateway
@@ -14,10 +15,19 @@ from gateway.envelope import BusinessType, MessageKind
 from gateway.errors import AuthenticationFailed, Unavailable
 from gateway.hub.hub import Hub
 from gateway.hub.model import Delivery, DeliveryState, NewDocument
+from gateway.hub.quotas import VIETNAM
 from gateway.security.wsse import UsernameToken
 from gateway.settings import Settings
-from gateway.store.migrate import upgrade
-from gateway.store.tables import CHUNK_BYTES, deliveries, document_chunks, documents, metadata
+from gateway.store.engine import make_engine
+from gateway.store.migrate import alembic_config, upgrade
+from gateway.store.tables import (
+    CHUNK_BYTES,
+    agency_usage,
+    deliveries,
+    document_chunks,
+    documents,
+    metadata,
+)
 from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12, H31, H49, document, sample, status
 
@@ -59,6 +69,27 @@ def test_migrations_create_exactly_the_declared_schema(gateway):
     with gateway.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         assert compare_metadata(context, metadata) == []
+
+
+def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
+    engine = make_engine(database_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0008")
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(insert(documents), [
+            dict(sender=G12, document_id=f"D{n}", idempotency_key=f"k{n}", kind="document",
+                 business_type=0, sha256="0" * 64, size=size, subject="", received_at=at,
+                 status_code="", signature="none", document_type="")
+            for n, (size, at) in enumerate([(100, now), (50, now), (7, now - timedelta(days=5))])
+        ])  # fmt: skip
+    upgrade(engine)
+    with engine.connect() as conn:
+        rows = [tuple(row) for row in conn.execute(select(agency_usage))]
+    assert rows == [(G12, now.astimezone(VIETNAM).date(), 2, 150)]
+    engine.dispose()
 
 
 def test_a_document_is_stored_once_for_all_its_recipients(gateway):
@@ -220,6 +251,11 @@ def test_quotas_count_from_the_database(database_url):
     gw.directory.set_quota(G12, per_minute=0, bytes_per_day=100)
     with pytest.raises(Busy):
         gw.hub.send(G12, document(document_id="G12,3"))
+    with gw.engine.connect() as conn:
+        counted = conn.execute(select(agency_usage.c.documents, agency_usage.c.bytes).where(
+            agency_usage.c.agency == G12)).one()  # fmt: skip
+    sent = [document(document_id=f"G12,{n}") for n in (1, 2)]
+    assert tuple(counted) == (2, sum(map(len, sent)))  # refusals counted nothing
     gw.engine.dispose()
 
 
