@@ -19,12 +19,18 @@ from gateway.security.xmlparser import parse_xml
 
 _ED = f"{{{ns.EDXML}}}"
 _BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
+SPARING_FROM = 2**20
+"""Documents from this size on are parsed without their attachment text (it is never
+read here). Below it, the plain parse is about five times faster, and the text is small."""
 
 
 def parse_message(data: bytes, *, max_bytes: int, max_depth: int = 64) -> EdxmlMessage:
     """Parse and check an edXML document or status message."""
     root = parse_xml(
-        data, max_bytes=max_bytes, max_depth=max_depth, skip_text_under=_ED + "AttachmentEncoded"
+        data,
+        max_bytes=max_bytes,
+        max_depth=max_depth,
+        skip_text_under=_ED + "AttachmentEncoded" if len(data) >= SPARING_FROM else None,
     )
     if root.tag != _ED + "edXML":
         raise InvalidDocument(

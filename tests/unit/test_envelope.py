@@ -1,10 +1,19 @@
 import pytest
 
 from gateway.envelope import BusinessType, MessageKind, parse_message
+from gateway.envelope import parse as envelope_parse
 from gateway.errors import DTDNotAllowed, InvalidDocument, XMLSyntax
 from tests.builders import G12, H31, H49, REAL, document, sample, status
 
 LIMIT = 10 * 1024 * 1024
+
+
+@pytest.fixture(autouse=True, params=["plain", "sparing"])
+def parse_mode(request, monkeypatch):
+    """Every test runs on both parses: the plain one small documents get, and the one
+    that leaves attachment text out, which large documents get."""
+    if request.param == "sparing":
+        monkeypatch.setattr(envelope_parse, "SPARING_FROM", 0)
 
 
 def parse(data: bytes):
