@@ -128,7 +128,9 @@ class Hub:
             raise
         except DuplicateKey:
             with self._uow() as uow:
+                self._remember(uow, nonce)
                 result = sending.previous_result(uow, message.sender.code, key, sha256)
+                uow.commit()
             if result is None:
                 raise
             return result
@@ -247,7 +249,7 @@ class Hub:
                 message_id=delivery.message_id,
                 detail=f"to {delivery.recipient}",
                 content_sha256=document.sha256,
-            )  # fmt: skip
+            )
             for delivery in document.deliveries
         ]
         event = sending.related_event(message)

@@ -182,3 +182,15 @@ def test_a_large_document_goes_through_both_ways_byte_exact(tmp_path):
     assert base64.b64decode(content.text) == big
     assert int(response.headers["Content-Length"]) == len(response.body)
     hub.gateway.engine.dispose()
+
+
+def test_a_replayed_request_is_refused_whatever_the_operation(hubs):
+    for hub in hubs:
+        for agency, body in [
+            (G12, send_body(document(recipients=(H31,), document_id="replay-1"))),
+            (H31, "<lt:GetDocuments/>"),
+            (H31, "<lt:AckDocument><lt:MessageIds>m</lt:MessageIds></lt:AckDocument>"),
+        ]:
+            request = envelope(body, agency, PASSWORD)  # one nonce
+            assert hub.call(request).status == 200
+            assert hub.call(request).fault_code == "Client.Authentication"
