@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from lxml import etree
 
 from gateway import ns
@@ -117,8 +119,13 @@ def _text(element) -> str:
 def _find_text(parent, path: str) -> str:
     if parent is None:
         return ""
-    qualified = "/".join(_ED + step for step in path.split("/"))
-    return (parent.findtext(qualified) or "").strip()
+    return (parent.findtext(_qualified(path)) or "").strip()
+
+
+@functools.cache
+def _qualified(path: str) -> str:
+    """``path``'s steps in the edXML namespace."""
+    return "/".join(_ED + step for step in path.split("/"))
 
 
 def _unique(organs: tuple[Organ, ...]) -> tuple[Organ, ...]:
