@@ -61,6 +61,7 @@ class FakeUnitOfWork:
         self.nonces = _Nonces(self._work)
         self.messages = _Messages(self._work)
         self.events = _Events(self._work)
+        self.usage = _Usage(self._work)
         return self
 
     def __exit__(self, *exc):
@@ -248,15 +249,6 @@ class _Messages:
             keep=lambda row: row.recipient == recipient,
         )
 
-    def recent_sends(self, sender, since):
-        recent = [d.received_at for d in self._db.documents
-                  if d.sender == sender and d.received_at > since]  # fmt: skip
-        return len(recent), min(recent, default=None)
-
-    def count_day(self, sender, day, size):
-        self._db.usage[(sender, day)] = self._db.usage.get((sender, day), 0) + size
-        return self._db.usage[(sender, day)]
-
     def purge_contents(self, received_before):
         raise NotImplementedError("purging is tested on the SQL store")
 
@@ -302,6 +294,20 @@ class _Messages:
 
     def _row(self, message_id):
         return next(row for row in self._db.rows if row.message_id == message_id)
+
+
+class _Usage:
+    def __init__(self, db):
+        self._db = db
+
+    def recent_sends(self, sender, since):
+        recent = [d.received_at for d in self._db.documents
+                  if d.sender == sender and d.received_at > since]  # fmt: skip
+        return len(recent), min(recent, default=None)
+
+    def count_day(self, sender, day, size):
+        self._db.usage[(sender, day)] = self._db.usage.get((sender, day), 0) + size
+        return self._db.usage[(sender, day)]
 
 
 class _Events:

@@ -71,14 +71,6 @@ class MessageRepository(Protocol):
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
-    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
-        """How many documents ``sender`` sent after ``since``, and when the first was."""
-
-    def count_day(self, sender: str, day: date, size: int) -> int:
-        """Count a document of ``size`` bytes on the sender's ``day``; that day's bytes,
-        this document's included."""
-        """Documents sent since ``window_start``, and bytes sent since ``day_start``."""
-
     def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
         """(sender, received_at, size) of every message received since ``since``."""
 
@@ -132,6 +124,17 @@ class MessageRepository(Protocol):
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
         """Offer these open deliveries again only from ``until`` on."""
+
+
+class UsageRepository(Protocol):
+    """What the quotas count."""
+
+    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
+        """How many documents ``sender`` sent after ``since``, and when the first was."""
+
+    def count_day(self, sender: str, day: date, size: int) -> int:
+        """Count a document of ``size`` bytes on the sender's ``day``; that day's bytes,
+        this document's included."""
 
 
 class EventLog(Protocol):
@@ -190,6 +193,7 @@ class UnitOfWork(Protocol):
     messages: MessageRepository
     events: EventLog
     operators: OperatorRepository
+    usage: UsageRepository
 
     def __enter__(self) -> UnitOfWork: ...
 

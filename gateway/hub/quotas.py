@@ -34,7 +34,7 @@ def check_quota(
     uow.agencies.lock(agency.code)
     if per_minute:
         window = timedelta(seconds=settings.quota_window_seconds)
-        recent, oldest = uow.messages.recent_sends(agency.code, now - window)
+        recent, oldest = uow.usage.recent_sends(agency.code, now - window)
         if recent >= per_minute:
             raise Busy(
                 f"{agency.code} sent {recent} documents in the last "
@@ -43,7 +43,7 @@ def check_quota(
             )
     if per_day:
         today = now.astimezone(VIETNAM)
-        sent = uow.messages.count_day(agency.code, today.date(), size) - size
+        sent = uow.usage.count_day(agency.code, today.date(), size) - size
         if sent + size > per_day:
             midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
             raise Busy(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -30,7 +29,6 @@ from gateway.store.sql import as_utc, at
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
-    agency_usage,
     deliveries,
     document_chunks,
     documents,
@@ -115,20 +113,6 @@ _CLOSE = (
     )
     .returning(deliveries.c.message_id, deliveries.c.document_pk)
 )
-_RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
-    documents.c.sender == bindparam("sender"),
-    documents.c.received_at > bindparam("since", type_=documents.c.received_at.type),
-)
-_COUNT_DAY = {}
-for _name, _dialect in (("postgresql", postgresql), ("sqlite", sqlite)):
-    _insert = _dialect.insert(agency_usage)
-    _COUNT_DAY[_name] = _insert.on_conflict_do_update(
-        index_elements=[agency_usage.c.agency, agency_usage.c.day],
-        set_={
-            "documents": agency_usage.c.documents + _insert.excluded.documents,
-            "bytes": agency_usage.c.bytes + _insert.excluded.bytes,
-        },
-    ).returning(agency_usage.c.bytes)
 
 
 class SqlMessages:
@@ -312,16 +296,6 @@ class SqlMessages:
             .limit(1)
         ).first()  # fmt: skip
         return self._original(row, recipient) if row else None
-
-    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
-        count, first = self._conn.execute(_RECENT_SENDS, {"sender": sender, "since": since}).one()
-        return count, as_utc(first)
-
-    def count_day(self, sender: str, day: date, size: int) -> int:
-        return self._conn.execute(
-            _COUNT_DAY[self._conn.dialect.name],
-            {"agency": sender, "day": day, "documents": 1, "bytes": size},
-        ).scalar_one()
 
     def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
         rows = self._conn.execute(

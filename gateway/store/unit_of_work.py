@@ -10,6 +10,7 @@ from gateway.errors import Unavailable
 from gateway.store.evidence_log import SqlEvents
 from gateway.store.messages import SqlMessages
 from gateway.store.repositories import SqlAgencies, SqlNonces, SqlOperators
+from gateway.store.usage import SqlUsage
 
 
 class SqlUnitOfWork:
@@ -27,6 +28,7 @@ class SqlUnitOfWork:
         self.messages = SqlMessages(self._conn)
         self.events = SqlEvents(self._conn)
         self.operators = SqlOperators(self._conn)
+        self.usage = SqlUsage(self._conn)
         return self
 
     def __exit__(self, exc_type, exc, traceback) -> None:

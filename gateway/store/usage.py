@@ -1,0 +1,46 @@
+"""The SQL quota figures: an agency's documents of the last window, and its day's bytes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from gateway.store.sql import as_utc
+from gateway.store.tables import agency_usage, documents
+
+_RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
+    documents.c.sender == bindparam("sender"),
+    documents.c.received_at > bindparam("since", type_=documents.c.received_at.type),
+)
+
+
+def _count_day(dialect):
+    """Add one document and its bytes to an agency's day; the day's bytes after."""
+    statement = dialect.insert(agency_usage)
+    return statement.on_conflict_do_update(
+        index_elements=[agency_usage.c.agency, agency_usage.c.day],
+        set_={
+            "documents": agency_usage.c.documents + statement.excluded.documents,
+            "bytes": agency_usage.c.bytes + statement.excluded.bytes,
+        },
+    ).returning(agency_usage.c.bytes)
+
+
+_COUNT_DAY = {"postgresql": _count_day(postgresql), "sqlite": _count_day(sqlite)}
+
+
+class SqlUsage:
+    def __init__(self, conn: Connection):
+        self._conn = conn
+
+    def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
+        count, first = self._conn.execute(_RECENT_SENDS, {"sender": sender, "since": since}).one()
+        return count, as_utc(first)
+
+    def count_day(self, sender: str, day: date, size: int) -> int:
+        return self._conn.execute(
+            _COUNT_DAY[self._conn.dialect.name],
+            {"agency": sender, "day": day, "documents": 1, "bytes": size},
+        ).scalar_one()
