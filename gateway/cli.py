@@ -154,7 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     restore.set_defaults(run=_restore)
 
     purge = commands.add_parser(
-        "purge", help="delete the bytes of documents every recipient acknowledged long ago"
+        "purge",
+        help="delete the bytes of documents every recipient acknowledged long ago, and old "
+        "daily quota counts",
     )
     purge.add_argument(
         "--days", type=int, help="older than this (default: LIENTHONG_RETENTION_DAYS)"

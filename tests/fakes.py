@@ -309,6 +309,9 @@ class _Usage:
         self._db.usage[(sender, day)] = self._db.usage.get((sender, day), 0) + size
         return self._db.usage[(sender, day)]
 
+    def forget_before(self, day):
+        self._db.usage = {key: n for key, n in self._db.usage.items() if key[1] >= day}
+
 
 class _Events:
     def __init__(self, db):

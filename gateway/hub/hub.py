@@ -31,7 +31,7 @@ from gateway.hub.model import (
 )
 from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
-from gateway.hub.quotas import check_quota
+from gateway.hub.quotas import check_quota, day_of
 from gateway.hub.signing import signature_mark
 from gateway.hub.statistics import AgencyStatistics, agency_statistics
 from gateway.security.evidence import CheckpointSigner
@@ -404,6 +404,7 @@ class Hub:
         now = self._clock()
         with self._uow() as uow:
             purged = uow.messages.purge_contents(now - timedelta(days=days))
+            uow.usage.forget_before(day_of(now - timedelta(days=days)))
             uow.events.record("purged", now, "hub", detail=f"{purged} documents, {days} days")
             uow.commit()
         return purged

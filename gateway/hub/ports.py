@@ -136,6 +136,9 @@ class UsageRepository(Protocol):
         """Count a document of ``size`` bytes on the sender's ``day``; that day's bytes,
         this document's included."""
 
+    def forget_before(self, day: date) -> None:
+        """Drop the counts of the days before ``day``."""
+
 
 class EventLog(Protocol):
     def record(

@@ -2,8 +2,8 @@
 
 The figures live in the store, so every worker process sees the same ones: the documents
 of the last window are counted from the documents table, and the day's bytes are a
-counter per agency and day, added to in the transaction that stores the document (a
-refused or failed send adds nothing). Sends of one agency are serialised on its directory
+counter per agency and day, added to in the transaction that stores the document, limit
+or not (a refused or failed send adds nothing). Sends of one agency are serialised on its directory
 row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst cannot slip
 past its limit; other agencies are not held up.
 """
@@ -11,7 +11,7 @@ past its limit; other agencies are not held up.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from gateway.errors import Busy
 from gateway.hub.model import Agency
@@ -25,13 +25,12 @@ VIETNAM = timezone(timedelta(hours=7), "ICT")
 def check_quota(
     uow: UnitOfWork, agency: Agency, size: int, now: datetime, settings: Settings
 ) -> None:
-    """Count this send, or raise Busy, with the seconds to wait, when it would pass a
-    limit (the transaction then rolls the count back)."""
+    """Count this send on the agency's day; raise Busy, with the seconds to wait, when
+    it would pass a limit (the transaction then rolls the count back)."""
     per_minute = _own_or_default(agency.quota_per_minute, settings.quota_per_minute)
     per_day = _own_or_default(agency.quota_bytes_per_day, settings.quota_bytes_per_day)
-    if not per_minute and not per_day:
-        return
-    uow.agencies.lock(agency.code)
+    if per_minute or per_day:
+        uow.agencies.lock(agency.code)
     if per_minute:
         window = timedelta(seconds=settings.quota_window_seconds)
         recent, oldest = uow.usage.recent_sends(agency.code, now - window)
@@ -41,15 +40,18 @@ def check_quota(
                 f"{settings.quota_window_seconds} seconds; its limit is {per_minute}.",
                 retry_after=math.ceil((oldest + window - now).total_seconds()),
             )
-    if per_day:
-        today = now.astimezone(VIETNAM)
-        sent = uow.usage.count_day(agency.code, today.date(), size) - size
-        if sent + size > per_day:
-            midnight = today.replace(hour=0, minute=0, second=0, microsecond=0)
-            raise Busy(
-                f"{agency.code} sent {sent} bytes today; its daily limit is {per_day}.",
-                retry_after=math.ceil((midnight + timedelta(days=1) - now).total_seconds()),
-            )
+    sent = uow.usage.count_day(agency.code, day_of(now), size) - size
+    if per_day and sent + size > per_day:
+        midnight = now.astimezone(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
+        raise Busy(
+            f"{agency.code} sent {sent} bytes today; its daily limit is {per_day}.",
+            retry_after=math.ceil((midnight + timedelta(days=1) - now).total_seconds()),
+        )
+
+
+def day_of(moment: datetime) -> date:
+    """The quota day ``moment`` falls on."""
+    return moment.astimezone(VIETNAM).date()
 
 
 def _own_or_default(own: int | None, default: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.store.sql import as_utc
@@ -44,3 +44,6 @@ class SqlUsage:
             _COUNT_DAY[self._conn.dialect.name],
             {"agency": sender, "day": day, "documents": 1, "bytes": size},
         ).scalar_one()
+
+    def forget_before(self, day: date) -> None:
+        self._conn.execute(delete(agency_usage).where(agency_usage.c.day < day))

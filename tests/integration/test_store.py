@@ -272,7 +272,9 @@ def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
     clock.now += timedelta(days=29)
     assert hub.purge() == 0
     clock.now += timedelta(days=2)
+    assert count(gw.engine, agency_usage) == 1
     assert hub.purge() == 1
+    assert count(gw.engine, agency_usage) == 0  # the day counts go with the retention
     assert count(gw.engine, document_chunks) == 1  # the pending one keeps its bytes
     assert [m.document_id for m in hub.fetch(H49, 10)] == ["G12,waiting"]
     timeline = hub.send_status(G12, "G12,old")

@@ -75,3 +75,14 @@ def test_resending_an_accepted_document_is_never_busy(db, clock):
     data = document()
     first = hub.send(G12, data)
     assert hub.send(G12, data) == first
+
+
+def test_the_day_is_counted_without_a_limit_so_a_new_limit_sees_it(db, clock):
+    hub, directory = make_hub(db, clock, quota_per_minute=0, quota_bytes_per_day=0)
+    first, second = (document(document_id=f"G12,{n}") for n in (0, 1))
+    hub.send(G12, first)
+    directory.set_quota(G12, bytes_per_day=len(first) + len(second) - 1)
+    with pytest.raises(Busy):
+        hub.send(G12, second)
+    clock.now += timedelta(minutes=2)  # past midnight in Vietnam: a new day
+    hub.send(G12, second)
