@@ -1,7 +1,7 @@
 """Responses and faults written as bytes, exactly as spyne writes them.
 
-The streaming front answers SendDocument, GetDocuments and AckDocument itself; these are the same
-envelopes spyne produces for the contract, so a client cannot tell the paths apart.
+The streaming front answers SendDocument, GetDocuments and AckDocument itself; these are
+the same envelopes spyne produces for the contract, so a client cannot tell the paths apart.
 A GetDocuments response is a sequence of parts, its documents base64-encoded piece by
 piece, so that no encoded copy of a document is ever held whole.
 """
