@@ -1,6 +1,6 @@
 """The baseline: a bare spyne service that only echoes a document, on the same server.
 
-python -m bench.echo --port 8091
+python -m bench.echo --port 8091 [--threads 8]
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def echo_app() -> WsgiApplication:
 
 
 class EchoServer(BaseApplication):
-    """gunicorn with the gateway's own server settings (gthread, 8 threads)."""
+    """gunicorn with the gateway's own server settings (gthread, one worker)."""
 
     def __init__(self, port: int, threads: int = 8):
         self._port, self._threads = port, threads
@@ -55,4 +55,6 @@ class EchoServer(BaseApplication):
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, required=True)
-    EchoServer(parser.parse_args().port).run()
+    parser.add_argument("--threads", type=int, default=8)
+    arguments = parser.parse_args()
+    EchoServer(arguments.port, arguments.threads).run()

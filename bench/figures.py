@@ -53,6 +53,8 @@ class Figure:
 
 
 HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+SERVER_THREADS = 4
+"""Threads of the one gunicorn worker, for the hub and the echo alike."""
 
 
 def requests_per_second(step, seconds: float, threads: int = 8) -> float:
@@ -96,10 +98,14 @@ def throughput(folder: Path, seconds: float) -> list[Figure]:
     sample = document(recipients=(H31,), attachment=b"%PDF" + bytes(7000))  # about 10 KB
     port = free_port()
     echo = subprocess.Popen(
-        [sys.executable, "-m", "bench.echo", "--port", str(port)],
+        [sys.executable, "-m", "bench.echo", "--port", str(port),
+         "--threads", str(SERVER_THREADS)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    hub = start_hub(folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0)
+    hub = start_hub(
+        folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0,
+        workers=1, threads=SERVER_THREADS,
+    )  # fmt: skip
     try:
         _wait(f"http://127.0.0.1:{port}/?wsdl")
         baseline = rate(f"http://127.0.0.1:{port}/", lambda: echo_body(sample), seconds)
