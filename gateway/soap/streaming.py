@@ -43,6 +43,10 @@ log = logging.getLogger("gateway.soap")
 READ_BYTES = 2**16
 SPOOL_IN_MEMORY = 2**20
 """Spools keep this much in memory before they move to a temporary file."""
+WHOLE_UP_TO = SPOOL_IN_MEMORY
+"""Requests up to this size are parsed in one call and then walked: an event parser
+calls back into Python for every event, handing the interpreter lock back and forth,
+which costs twice as much beside other threads. Larger ones are read as a stream."""
 
 _ENVELOPE, _HEADER, _BODY = (
     f"{{{ns.SOAP11_ENV}}}{name}" for name in ("Envelope", "Header", "Body")
@@ -56,6 +60,9 @@ _DOCUMENT, _MAX_COUNT, _MESSAGE_IDS = (
 _OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000}
 """The elements whose text is collected, and the longest text each may have here."""
 _XML_SPACE = b" \t\r\n"
+
+
+_PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 
 
 class _Unusual(Exception):
@@ -188,6 +195,33 @@ class _RequestReader:
         return None
 
 
+def _walk(root: etree._Element, reader: _RequestReader) -> None:
+    """Give ``reader`` the events of a parsed request, as the parser would have."""
+    if root.getroottree().docinfo.doctype:
+        reader.doctype()
+    for sibling in (*root.itersiblings(preceding=True), *root.itersiblings()):
+        if isinstance(sibling, etree._ProcessingInstruction):
+            reader.pi()
+    declared: dict[str, str] = {}
+    events = ("start-ns", "start", "end", "comment", "pi")
+    for event, item in etree.iterwalk(root, events=events):
+        if event == "start-ns":
+            prefix, uri = item
+            declared[prefix] = uri
+        elif event == "start":
+            reader.start(item.tag, dict(item.attrib), declared)
+            declared = {}
+            if item.text:
+                reader.data(item.text)
+        elif event == "pi":
+            reader.pi()
+        else:
+            if event == "end":
+                reader.end(item.tag)
+            if item.tail and item is not root:
+                reader.data(item.tail)
+
+
 class _Replay:
     """A request body: the bytes already read (from their spool), then the rest."""
 
@@ -214,13 +248,15 @@ class _Intake:
         self._max_request = settings.max_request_bytes
         self.raw = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         self.reader = _RequestReader(settings)
-        self._parser = etree.XMLParser(
-            target=self.reader, resolve_entities=False, no_network=True, load_dtd=False,
-            huge_tree=True,
-        )  # fmt: skip
+        self._parser = etree.XMLParser(target=self.reader, **_PARSER_OPTIONS)
 
     def read_all(self) -> None:
         """Feed the whole body to the parser; TooLarge as soon as a limit is passed."""
+        if self._remaining is not None and self._remaining <= WHOLE_UP_TO:
+            body = self.stream.read(self._remaining)
+            self.raw.write(body)
+            _walk(etree.fromstring(body, etree.XMLParser(**_PARSER_OPTIONS)), self.reader)
+            return
         while self._remaining != 0:
             want = READ_BYTES if self._remaining is None else min(READ_BYTES, self._remaining)
             chunk = self.stream.read(want)

@@ -4,6 +4,7 @@ import pytest
 from lxml import etree
 
 from gateway import ns
+from gateway.soap import streaming
 from tests.builders import G12, H31, H49, document
 from tests.wsgi import InProcessHub, envelope, send_body
 
@@ -18,17 +19,21 @@ LAUGHS = (
 QUADRATIC = b'<!DOCTYPE q [<!ENTITY big "' + b"x" * 100_000 + b'">]><q>' + b"&big;" * 500 + b"</q>"
 
 
-@pytest.fixture(scope="module", params=["streaming", "spyne"])
+@pytest.fixture(scope="module", params=["streaming", "streaming in pieces", "spyne"])
 def hub(request, tmp_path_factory):
-    """The endpoint with the streaming front, and with spyne alone: the same refusals."""
+    """The endpoint with the streaming front (small requests parsed whole, or every one
+    read in pieces as large ones are), and with spyne alone: the same refusals."""
     path = tmp_path_factory.mktemp("hostile") / "hub.db"
     hub = InProcessHub(
         f"sqlite:///{path}", max_request_bytes=2 * 2**20, max_recipients=500,
-        streaming=request.param == "streaming",
+        streaming=request.param != "spyne",
     )  # fmt: skip
     for code in (G12, H31, H49):
         hub.gateway.directory.add(code, code, PASSWORD)
-    yield hub
+    with pytest.MonkeyPatch.context() as patch:
+        if request.param == "streaming in pieces":
+            patch.setattr(streaming, "WHOLE_UP_TO", -1)
+        yield hub
     hub.gateway.engine.dispose()
 
 

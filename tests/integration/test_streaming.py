@@ -7,6 +7,7 @@ import pytest
 from lxml import etree
 
 from gateway import ns
+from gateway.soap import streaming
 from tests.builders import G12, H31, H49, document
 from tests.wsgi import InProcessHub, envelope, send_body
 
@@ -30,6 +31,14 @@ def make_hub(tmp_path, name: str, **settings) -> InProcessHub:
     for code in (G12, H31, H49):
         hub.gateway.directory.add(code, code, PASSWORD)
     return hub
+
+
+@pytest.fixture(autouse=True, params=["whole", "in pieces"])
+def reading(request, monkeypatch):
+    """Small requests are parsed whole and then walked, large ones read in pieces:
+    every test here runs both ways."""
+    if request.param == "in pieces":
+        monkeypatch.setattr(streaming, "WHOLE_UP_TO", -1)
 
 
 @pytest.fixture
@@ -194,3 +203,18 @@ def test_a_replayed_request_is_refused_whatever_the_operation(hubs):
             request = envelope(body, agency, PASSWORD)  # one nonce
             assert hub.call(request).status == 200
             assert hub.call(request).fault_code == "Client.Authentication"
+
+
+def test_comments_and_processing_instructions_are_read_as_by_spyne(hubs):
+    """A comment is nothing; a processing instruction is refused (SOAP forbids them)."""
+    fetch = (
+        "<lt:GetDocuments><!-- a note --><lt:MaxCount>2<!-- x -->0</lt:MaxCount></lt:GetDocuments>"
+    )
+    with_pi = "<lt:GetDocuments><?x y?></lt:GetDocuments>"
+    verdicts = []
+    for body in (fetch, with_pi):
+        answers = [outcome(hub.call(envelope(body, H31, PASSWORD))) for hub in hubs]
+        assert answers[0] == answers[1], body
+        verdicts.append(answers[0][:2])
+    assert verdicts[0][0] == 200
+    assert verdicts[1] == (500, "Client.XMLSyntax")
