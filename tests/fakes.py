@@ -172,7 +172,7 @@ class _Messages:
                 if row.state in (DeliveryState.PENDING, DeliveryState.LEASED):
                     row.state, row.visible_at = DeliveryState.PENDING, until
 
-    def lease(self, inbox, now, lease_until, limit, with_content=True):
+    def lease(self, inbox, now, lease_until, limit, content_up_to=None):
         visible = [
             row
             for row in self._db.rows
@@ -191,7 +191,9 @@ class _Messages:
                 row.document.sender,
                 row.document.kind,
                 row.document.received_at,
-                row.document.content if with_content else b"",
+                row.document.content
+                if content_up_to is None or len(row.document.content) <= content_up_to
+                else b"",
                 row.document.sha256,
                 row.document.signature,
                 row.recipient,

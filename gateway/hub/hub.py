@@ -294,13 +294,13 @@ class Hub:
         agency: str,
         max_count: int | None,
         *,
-        with_content: bool = True,
+        content_up_to: int | None = None,
         nonce: Nonce | None = None,
     ) -> list[InboxMessage]:
         """Lease the agency's oldest pending messages for the configured lease time.
 
-        Without ``with_content`` their bytes are left out, to be read piece by piece
-        with ``read_document``."""
+        With ``content_up_to``, only documents up to that many bytes come with their
+        bytes; the others are read piece by piece with ``read_document``."""
         limit = DEFAULT_FETCH if max_count is None else max_count
         if not 1 <= limit <= self._settings.max_fetch:
             raise InvalidRequest(f"MaxCount must be between 1 and {self._settings.max_fetch}.")
@@ -308,7 +308,7 @@ class Hub:
         until = now + timedelta(seconds=self._settings.lease_seconds)
         with self._uow() as uow:
             self._remember(uow, nonce)
-            messages = list(uow.messages.lease(agency, now, until, limit, with_content))
+            messages = list(uow.messages.lease(agency, now, until, limit, content_up_to))
             uow.events.record_all([
                 dict(kind="leased", at=now, agency=agency, document_id=message.document_id,
                      message_id=message.message_id)
@@ -319,7 +319,11 @@ class Hub:
 
     def read_document(self, message: InboxMessage) -> Iterator[bytes]:
         """The bytes of a leased message's document, piece by piece, each piece read in a
-        short transaction of its own (a leased document is never purged)."""
+        short transaction of its own (a leased document is never purged); those it came
+        with, if it did."""
+        if message.content:
+            yield message.content
+            return
         remaining = message.size
         for seq in itertools.count():
             with self._uow() as uow:

@@ -105,10 +105,10 @@ class MessageRepository(Protocol):
         now: datetime,
         lease_until: datetime,
         limit: int,
-        with_content: bool = True,
+        content_up_to: int | None = None,
     ) -> Sequence[InboxMessage]:
-        """Lease up to ``limit`` of the inbox's oldest visible messages (their bytes
-        left out unless ``with_content``)."""
+        """Lease up to ``limit`` of the inbox's oldest visible messages, with the bytes
+        of documents up to ``content_up_to`` bytes (None: of all)."""
 
     def chunk(self, document_key: int, seq: int) -> bytes | None:
         """Piece ``seq`` (from 0) of a document's bytes; None past the last."""

@@ -43,6 +43,9 @@ log = logging.getLogger("gateway.soap")
 READ_BYTES = 2**16
 SPOOL_IN_MEMORY = 2**20
 """Spools keep this much in memory before they move to a temporary file."""
+LEASED_WITH_BYTES = 64 * 1024
+"""Documents up to this size are read with their lease (one transaction, not two): a
+GetDocuments of 100 holds at most 6.4 MB of them; larger ones are read piece by piece."""
 WHOLE_UP_TO = SPOOL_IN_MEMORY
 """Requests up to this size are parsed in one call and then walked: an event parser
 calls back into Python for every event, handing the interpreter lock back and forth,
@@ -343,7 +346,7 @@ class StreamingFront:
 
     def _get(self, agency: str, nonce, max_count: int | None, start_response) -> Iterator[bytes]:
         messages = self._run(
-            lambda: self._hub.fetch(agency, max_count, with_content=False, nonce=nonce)
+            lambda: self._hub.fetch(agency, max_count, content_up_to=LEASED_WITH_BYTES, nonce=nonce)
         )
         length, pieces = wire.documents_response(messages, self._hub.read_document)
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),

@@ -194,7 +194,7 @@ class SqlMessages:
         now: datetime,
         lease_until: datetime,
         limit: int,
-        with_content: bool = True,
+        content_up_to: int | None = None,
     ) -> Sequence[InboxMessage]:
         leased = self._conn.execute(
             _LEASE,
@@ -204,7 +204,11 @@ class SqlMessages:
             return []
         pks = {row.document_pk for row in leased}
         docs = {row.id: row for row in self._conn.execute(_LEASED_DOCUMENTS, {"pks": list(pks)})}
-        contents = {pk: self._content(pk) for pk in pks} if with_content else {}
+        contents = {
+            pk: self._content(pk, docs[pk].size)
+            for pk in pks
+            if content_up_to is None or docs[pk].size <= content_up_to
+        }
         return [
             InboxMessage(
                 message_id=row.message_id,
@@ -226,13 +230,15 @@ class SqlMessages:
     def chunk(self, document_key: int, seq: int) -> bytes | None:
         return self._conn.execute(_CHUNK, {"pk": document_key, "seq": seq}).scalar()
 
-    def _content(self, document_pk: int) -> bytes:
+    def _content(self, document_pk: int, size: int) -> bytes:
         content = bytearray()
         for seq in itertools.count():
             piece = self.chunk(document_pk, seq)
             if piece is None:
                 return bytes(content)
             content += piece
+            if size and len(content) >= size:
+                return bytes(content)  # the last piece
 
     def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
         return self.close(inbox, message_ids, DeliveryState.ACKNOWLEDGED, now)

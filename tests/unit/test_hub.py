@@ -266,6 +266,14 @@ def test_directory_refuses_bad_codes_and_repeats(db):
 def test_a_document_can_be_leased_without_its_bytes_and_read_in_pieces(hub):
     data = document()
     hub.send(G12, data)
-    [message] = hub.fetch(H31, 10, with_content=False)
+    [message] = hub.fetch(H31, 10, content_up_to=len(data) - 1)
     assert message.content == b"" and message.size == len(data)
     assert b"".join(hub.read_document(message)) == data
+
+
+def test_a_small_document_comes_with_its_lease(hub):
+    data = document()
+    hub.send(G12, data)
+    [message] = hub.fetch(H31, 10, content_up_to=len(data))
+    assert message.content == data
+    assert list(hub.read_document(message)) == [data]
