@@ -23,7 +23,7 @@ _ED = f"{{{ns.EDXML}}}"
 _BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
 SPARING_FROM = 2**20
 """Documents from this size on are parsed without their attachment text (it is never
-read here). Below it, the plain parse is about five times faster, and the text is small."""
+read here). Below it, the plain parse is several times faster, and the text is small."""
 
 
 def parse_message(data: bytes, *, max_bytes: int, max_depth: int = 64) -> EdxmlMessage:

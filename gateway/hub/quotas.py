@@ -3,9 +3,9 @@
 The figures live in the store, so every worker process sees the same ones: the documents
 of the last window are counted from the documents table, and the day's bytes are a
 counter per agency and day, added to in the transaction that stores the document, limit
-or not (a refused or failed send adds nothing). Sends of one agency are serialised on its directory
-row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst cannot slip
-past its limit; other agencies are not held up.
+or not (a refused or failed send adds nothing). Sends of one agency are serialised on
+its directory row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst
+cannot slip past its limit; other agencies are not held up.
 """
 
 from __future__ import annotations
@@ -40,11 +40,11 @@ def check_quota(
                 f"{settings.quota_window_seconds} seconds; its limit is {per_minute}.",
                 retry_after=math.ceil((oldest + window - now).total_seconds()),
             )
-    sent = uow.usage.count_day(agency.code, day_of(now), size) - size
-    if per_day and sent + size > per_day:
+    today = uow.usage.count_day(agency.code, day_of(now), size)
+    if per_day and today > per_day:
         midnight = now.astimezone(VIETNAM).replace(hour=0, minute=0, second=0, microsecond=0)
         raise Busy(
-            f"{agency.code} sent {sent} bytes today; its daily limit is {per_day}.",
+            f"{agency.code} sent {today - size} bytes today; its daily limit is {per_day}.",
             retry_after=math.ceil((midnight + timedelta(days=1) - now).total_seconds()),
         )
 
