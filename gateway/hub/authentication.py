@@ -7,7 +7,6 @@ import hmac
 import secrets
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from gateway.errors import AuthenticationFailed
@@ -15,16 +14,6 @@ from gateway.hub.model import Agency
 from gateway.security.passwords import verify_password
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken, digest_matches
-
-
-@dataclass(frozen=True)
-class Nonce:
-    """A request's WS-Security nonce, recorded in the transaction of the operation it
-    came with: a replay then fails, and one commit serves both."""
-
-    agency: str
-    value: bytes
-    expires_at: datetime
 
 
 class PasswordCache:

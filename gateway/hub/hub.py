@@ -18,7 +18,7 @@ from gateway.errors import (
     UnknownDocument,
 )
 from gateway.hub import sending, timeline
-from gateway.hub.authentication import Nonce, PasswordCache, check_token
+from gateway.hub.authentication import PasswordCache, check_token
 from gateway.hub.forwarding import ForwardQueue
 from gateway.hub.model import (
     PARENT_INBOX,
@@ -42,6 +42,11 @@ from gateway.settings import Settings
 DEFAULT_FETCH = 10
 MAX_ACK_IDS = 1000
 NONCE_PURGE_INTERVAL = timedelta(minutes=1)
+
+Caller = str | UsernameToken
+"""Who calls an operation: an agency's code (already authenticated), or a request's
+UsernameToken, checked inside the operation's own transaction, so that a request reads
+the agency once and commits once, its nonce with its changes."""
 
 
 def utcnow() -> datetime:
@@ -76,59 +81,48 @@ class Hub:
     def authenticate(self, token: UsernameToken) -> str:
         """The code of the agency ``token`` proves to be, its nonce (if any) recorded;
         AuthenticationFailed otherwise."""
-        agency, nonce = self.sign_in(token)
-        if nonce is not None:
-            with self._uow() as uow:
-                self._remember(uow, nonce)
-                uow.commit()
+        with self._uow() as uow:
+            agency = self._sign_in(uow, token)
+            uow.commit()
         return agency
 
-    def sign_in(self, token: UsernameToken) -> tuple[str, Nonce | None]:
-        """The code of the agency ``token`` proves to be, and its nonce, which the caller
-        hands to the operation to record in the same transaction (one commit, not two).
-        AuthenticationFailed otherwise."""
+    def _sign_in(self, uow, caller: Caller) -> str:
+        """The caller's agency code; a token is checked, and its nonce recorded, in this
+        transaction (AuthenticationFailed otherwise)."""
+        if isinstance(caller, str):
+            return caller
         now = self._clock()
         skew = timedelta(seconds=self._settings.clock_skew_seconds)
-        with self._uow() as uow:
-            agency = uow.agencies.get(token.username)
-            check_token(
-                token, agency, now=now, skew=skew, secret_box=self._secret_box,
-                passwords=self._passwords,
-            )  # fmt: skip
-        if token.nonce is None:
-            return agency.code, None
-        return agency.code, Nonce(agency.code, token.nonce, now + 2 * skew)
+        agency = uow.agencies.get(caller.username)
+        check_token(
+            caller, agency, now=now, skew=skew, secret_box=self._secret_box,
+            passwords=self._passwords,
+        )  # fmt: skip
+        if caller.nonce is not None:
+            if now >= self._next_nonce_purge:
+                self._next_nonce_purge = now + NONCE_PURGE_INTERVAL
+                uow.nonces.purge(now)
+            if not uow.nonces.remember(agency.code, caller.nonce, now + 2 * skew):
+                raise AuthenticationFailed()  # a replayed nonce
+        return agency.code
 
-    def _remember(self, uow, nonce: Nonce | None) -> None:
-        """Record ``nonce`` in this transaction; AuthenticationFailed if it was used."""
-        if nonce is None:
-            return
-        now = self._clock()
-        if now >= self._next_nonce_purge:
-            self._next_nonce_purge = now + NONCE_PURGE_INTERVAL
-            uow.nonces.purge(now)
-        if not uow.nonces.remember(nonce.agency, nonce.value, nonce.expires_at):
-            raise AuthenticationFailed()  # a replayed nonce
-
-    def send(self, agency: str, content: bytes, *, nonce: Nonce | None = None) -> SendResult:
-        """Accept an edXML message from ``agency``: stored once, one delivery per recipient.
-
-        ``nonce``, from ``sign_in``, is recorded with the document."""
+    def send(self, caller: Caller, content: bytes) -> SendResult:
+        """Accept an edXML message: stored once, one delivery per recipient."""
         try:
             message = self._parse(content)
         except GatewayError as error:
-            self._record_refusal(agency, "", sending.sha256_of(content), error)
+            self._record_refusal(caller, "", sending.sha256_of(content), error)
             raise
         sha256 = sending.sha256_of(content)
         key = sending.idempotency_key(message, sha256)
         try:
-            return self._store(agency, message, content, sha256, key, nonce)
+            return self._store(caller, message, content, sha256, key)
         except GatewayError as error:
-            self._record_refusal(agency, message.document_id, sha256, error)
+            self._record_refusal(caller, message.document_id, sha256, error)
             raise
         except DuplicateKey:
             with self._uow() as uow:
-                self._remember(uow, nonce)
+                self._sign_in(uow, caller)
                 result = sending.previous_result(uow, message.sender.code, key, sha256)
                 uow.commit()
             if result is None:
@@ -146,17 +140,17 @@ class Hub:
             content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
         )
 
-    def _store(self, agency, message, content, sha256, key, nonce) -> SendResult:
+    def _store(self, caller, message, content, sha256, key) -> SendResult:
         now = self._clock()
         with self._uow() as uow:
-            self._remember(uow, nonce)
+            agency = self._sign_in(uow, caller)
             routing = sending.route(
                 uow, agency, message, self._settings.max_recipients, self._topology
             )
             sender_code = message.sender.code
             previous = sending.previous_result(uow, sender_code, key, sha256)
             if previous is not None:
-                uow.commit()  # the nonce
+                uow.commit()  # the nonce, if any
                 return previous
             sender = uow.agencies.get(sender_code)
             check_quota(uow, sender, len(content), now, self._settings)
@@ -268,13 +262,17 @@ class Hub:
             ))  # fmt: skip
         uow.events.record_all(records)
 
-    def _record_refusal(self, agency: str, document_id: str, sha256: str, error) -> None:
-        """Refusals of an authenticated agency are evidence too (nothing else is stored)."""
+    def _record_refusal(self, caller: Caller, document_id: str, sha256: str, error) -> None:
+        """Refusals of an authenticated agency are evidence too (nothing else is stored).
+
+        A token is checked first, so a stranger learns nothing of why its document would
+        be refused, and leaves no evidence."""
         if isinstance(error, (Unavailable, Busy, AuthenticationFailed)):
-            # No database to write to, no room, or a replayed nonce (not a refusal of
-            # the agency's own): only real refusals are evidence.
+            # No database to write to, no room, or not the agency: only real refusals
+            # are evidence.
             return
         with self._uow() as uow:
+            agency = self._sign_in(uow, caller)
             uow.events.record(
                 "refused", self._clock(), agency, document_id=document_id,
                 detail=f"{error.code}: {error.message}", content_sha256=sha256,
@@ -290,24 +288,19 @@ class Hub:
             uow.events.checkpoint(self._signer, now)
 
     def fetch(
-        self,
-        agency: str,
-        max_count: int | None,
-        *,
-        content_up_to: int | None = None,
-        nonce: Nonce | None = None,
+        self, caller: Caller, max_count: int | None, *, content_up_to: int | None = None
     ) -> list[InboxMessage]:
         """Lease the agency's oldest pending messages for the configured lease time.
 
         With ``content_up_to``, only documents up to that many bytes come with their
         bytes; the others are read piece by piece with ``read_document``."""
         limit = DEFAULT_FETCH if max_count is None else max_count
-        if not 1 <= limit <= self._settings.max_fetch:
-            raise InvalidRequest(f"MaxCount must be between 1 and {self._settings.max_fetch}.")
         now = self._clock()
         until = now + timedelta(seconds=self._settings.lease_seconds)
         with self._uow() as uow:
-            self._remember(uow, nonce)
+            agency = self._sign_in(uow, caller)
+            if not 1 <= limit <= self._settings.max_fetch:
+                raise InvalidRequest(f"MaxCount must be between 1 and {self._settings.max_fetch}.")
             messages = list(uow.messages.lease(agency, now, until, limit, content_up_to))
             uow.events.record_all([
                 dict(kind="leased", at=now, agency=agency, document_id=message.document_id,
@@ -348,16 +341,16 @@ class Hub:
             events = uow.messages.events_for([d.message_id for d in document.deliveries])
         return timeline.assemble(document, events)
 
-    def acknowledge(
-        self, agency: str, message_ids: Sequence[str], *, nonce: Nonce | None = None
-    ) -> AckResult:
+    def acknowledge(self, caller: Caller, message_ids: Sequence[str]) -> AckResult:
         """Mark the agency's messages done; ids that are not its own are Unknown."""
         ids = list(dict.fromkeys(i.strip() for i in message_ids if i and i.strip()))
-        if len(ids) > MAX_ACK_IDS:
-            raise InvalidRequest(f"At most {MAX_ACK_IDS} MessageIds may be acknowledged at once.")
         now = self._clock()
         with self._uow() as uow:
-            self._remember(uow, nonce)
+            agency = self._sign_in(uow, caller)
+            if len(ids) > MAX_ACK_IDS:
+                raise InvalidRequest(
+                    f"At most {MAX_ACK_IDS} MessageIds may be acknowledged at once."
+                )
             found = uow.messages.acknowledge(agency, ids, now)
             uow.events.record_all([
                 dict(kind="acknowledged", at=now, agency=agency, message_id=message_id,

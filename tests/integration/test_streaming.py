@@ -114,13 +114,23 @@ REQUESTS = {
 }
 
 
+SPYNE_FIRST = {"Client.InvalidRequest", "Client.XMLSyntax"}
+"""What the contract's own path refuses before it reads the credentials: a request that
+does not fit the schema is not read further."""
+
+
 def test_both_paths_give_the_same_answers(hubs):
-    streaming, spyne = hubs
     for name, (agency, body) in REQUESTS.items():
         answers = [outcome(hub.call(envelope(body, agency, PASSWORD))) for hub in hubs]
         assert answers[0] == answers[1], name
-    wrong_password = envelope("<lt:GetDocuments/>", H31, "nope")
-    assert outcome(streaming.call(wrong_password)) == outcome(spyne.call(wrong_password))
+    for agency, body in [
+        *REQUESTS.values(),
+        (G12, "<lt:SendDocument><lt:Document/></lt:SendDocument>"),
+    ]:
+        wrong_password = envelope(body, agency, "nope")  # whatever else is wrong with it
+        answers = [outcome(hub.call(wrong_password)) for hub in hubs]
+        assert answers[0] == answers[1], body[:80]
+        assert answers[0][1] == "Client.Authentication" or answers[0][1] in SPYNE_FIRST, body[:80]
 
 
 def test_an_acknowledgement_gives_the_same_bytes_both_ways(hubs):
