@@ -43,11 +43,7 @@ def parse_xml(
         # threads.
         root = etree.fromstring(data, etree.XMLParser(**_PARSER_OPTIONS))
     except etree.XMLSyntaxError as exc:
-        if "Excessive depth" in str(exc):  # libxml2's own bound, far beyond ours
-            raise XMLSyntax(f"The XML is nested deeper than {max_depth} levels.") from exc
-        if "DOCTYPE" in str(exc) or "Entity" in str(exc) or "entity" in str(exc):
-            raise DTDNotAllowed() from exc
-        raise XMLSyntax(f"The XML is not well-formed: {exc}") from exc
+        raise _refusal(exc, max_depth) from exc
     if root is None:
         raise XMLSyntax("The XML has no root element.")
     _refuse_doctype(root)
@@ -60,6 +56,16 @@ def parse_xml(
 def _nested_deeper_than(depth: int) -> etree.XPath:
     """Whether a tree has an element more than ``depth`` levels down."""
     return etree.XPath("boolean(" + "/*" * (depth + 1) + ")")
+
+
+def _refusal(exc: etree.LxmlError, max_depth: int) -> GatewayError:
+    """The catalogue error for what libxml2 refused."""
+    text = str(exc)
+    if "Excessive depth" in text:  # libxml2's own bound, far beyond ours
+        return XMLSyntax(f"The XML is nested deeper than {max_depth} levels.")
+    if "DOCTYPE" in text or "Entity" in text or "entity" in text:
+        return DTDNotAllowed()
+    return XMLSyntax(f"The XML is not well-formed: {exc}")
 
 
 def _refuse_doctype(root: etree._Element) -> None:
@@ -139,9 +145,7 @@ def _parse_sparing(data: bytes, max_depth: int, skipped: str) -> etree._Element:
             raise
         if isinstance(exc, ValueError):  # lxml's verdict on some malformed names
             raise XMLSyntax(f"The XML is not well-formed: {exc}") from exc
-        if "DOCTYPE" in str(exc) or "Entity" in str(exc) or "entity" in str(exc):
-            raise DTDNotAllowed() from exc
-        raise XMLSyntax(f"The XML is not well-formed: {exc}") from exc
+        raise _refusal(exc, max_depth) from exc
     if root is None:
         raise XMLSyntax("The XML has no root element.")
     return root
