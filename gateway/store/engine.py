@@ -7,6 +7,8 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from gateway.store.prepared import begin_on_driver
+
 
 def make_engine(url: str, *, timeout_seconds: int = 5) -> Engine:
     """An engine for ``url`` whose transactions fail fast when the database is away."""
@@ -50,6 +52,6 @@ def _sqlite_engine(url, timeout_seconds: int) -> Engine:
     def _begin(conn):
         # Take the write lock up front: a read-then-write transaction cannot
         # then deadlock against another writer, and leases are serialised.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        begin_on_driver(conn, "BEGIN IMMEDIATE")
 
     return engine

@@ -9,13 +9,14 @@ from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from gateway.hub.model import AgencyEvent
 from gateway.security.evidence import RECORD_FIELDS, record_hash
+from gateway.store.prepared import Prepared
 from gateway.store.sql import at
 from gateway.store.tables import checkpoints, events, evidence_head
 
 _BLANK = dict.fromkeys(("document_id", "message_id", "detail", "status_code", "content_sha256"), "")
-_LOCK_HEAD = select(evidence_head).where(evidence_head.c.id == 1).with_for_update()
-_APPEND = insert(events)
-_MOVE_HEAD = (
+_LOCK_HEAD = Prepared(select(evidence_head).where(evidence_head.c.id == 1).with_for_update())
+_APPEND = Prepared(insert(events), columns=(*RECORD_FIELDS, "record_hash"))
+_MOVE_HEAD = Prepared(
     update(evidence_head)
     .where(evidence_head.c.id == 1)
     .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
@@ -42,7 +43,7 @@ class SqlEvents:
         head once however many there are."""
         if not records:
             return
-        head = self._conn.execute(_LOCK_HEAD).one()
+        head = _LOCK_HEAD.first(self._conn)
         seq, previous, entries = head.seq, head.record_hash, []
         for record in records:
             seq += 1
@@ -50,8 +51,8 @@ class SqlEvents:
             entry["detail"] = entry["detail"][:1000]
             entry["record_hash"] = previous = record_hash(entry)
             entries.append(entry)
-        self._conn.execute(_APPEND, entries)
-        self._conn.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": previous})
+        _APPEND.run_many(self._conn, entries)
+        _MOVE_HEAD.rows(self._conn, {"new_seq": seq, "new_hash": previous})
 
     def head(self) -> tuple[int, str]:
         row = self._conn.execute(select(evidence_head).where(evidence_head.c.id == 1)).one()
@@ -62,7 +63,7 @@ class SqlEvents:
 
     def checkpoint(self, signer, at: datetime) -> dict:
         """Sign the current head (locked, so no append slips in between)."""
-        head = self._conn.execute(_LOCK_HEAD).one()
+        head = _LOCK_HEAD.first(self._conn)
         entry = {
             "seq": head.seq,
             "head_hash": head.record_hash,

@@ -25,6 +25,7 @@ from gateway.hub.model import (
     StoredDocument,
 )
 from gateway.hub.ports import DuplicateKey
+from gateway.store.prepared import Prepared
 from gateway.store.sql import as_utc, at
 from gateway.store.tables import (
     CHUNK_BYTES,
@@ -37,22 +38,35 @@ from gateway.store.tables import (
 
 # The statements every send, fetch and acknowledgement runs, built once: building one
 # costs SQLAlchemy more than SQLite takes to run it.
-_BY_KEY = select(documents).where(
-    documents.c.sender == bindparam("sender"),
-    documents.c.idempotency_key == bindparam("key"),
+_BY_KEY = Prepared(
+    select(documents).where(
+        documents.c.sender == bindparam("sender"),
+        documents.c.idempotency_key == bindparam("key"),
+    )
 )
-_DELIVERIES_OF = (
+_DELIVERIES_OF = Prepared(
     select(deliveries.c.recipient, deliveries.c.message_id, deliveries.c.state, deliveries.c.inbox)
     .where(deliveries.c.document_pk == bindparam("pk"))
     .order_by(deliveries.c.id)
 )
-_NEW_DOCUMENT = insert(documents)
-_NEW_CHUNKS = insert(document_chunks)
-_NEW_DELIVERIES = insert(deliveries)
-_CHUNK = select(document_chunks.c.data).where(
-    document_chunks.c.document_pk == bindparam("pk"), document_chunks.c.seq == bindparam("seq")
+_DOCUMENT_COLUMNS = (
+    "sender", "document_id", "idempotency_key", "kind", "business_type", "sha256", "size",
+    "subject", "received_at", "related_pk", "status_code", "signature", "document_type",
+)  # fmt: skip
+_NEW_DOCUMENT = Prepared(insert(documents).returning(documents.c.id), columns=_DOCUMENT_COLUMNS)
+_NEW_CHUNKS = Prepared(insert(document_chunks), columns=("document_pk", "seq", "data"))
+_NEW_DELIVERIES = Prepared(
+    insert(deliveries),
+    columns=("message_id", "document_pk", "recipient", "inbox", "state", "visible_at",
+             "lease_count"),
+)  # fmt: skip
+_CHUNK = Prepared(
+    select(document_chunks.c.data).where(
+        document_chunks.c.document_pk == bindparam("pk"),
+        document_chunks.c.seq == bindparam("seq"),
+    )
 )
-_LEASE = (
+_LEASE = Prepared(
     update(deliveries)
     .where(
         deliveries.c.id.in_(
@@ -120,10 +134,10 @@ class SqlMessages:
         self._conn = conn
 
     def find(self, sender: str, idempotency_key: str) -> StoredDocument | None:
-        row = self._conn.execute(_BY_KEY, {"sender": sender, "key": idempotency_key}).first()
+        row = _BY_KEY.first(self._conn, {"sender": sender, "key": idempotency_key})
         if row is None:
             return None
-        rows = self._conn.execute(_DELIVERIES_OF, {"pk": row.id})
+        rows = _DELIVERIES_OF.rows(self._conn, {"pk": row.id})
         result = SendResult(
             document_id=row.document_id,
             received_at=row.received_at,
@@ -135,8 +149,8 @@ class SqlMessages:
 
     def add(self, document: NewDocument) -> None:
         try:
-            pk = self._conn.execute(
-                _NEW_DOCUMENT,
+            pk = _NEW_DOCUMENT.scalar(
+                self._conn,
                 dict(
                     sender=document.sender,
                     document_id=document.document_id,
@@ -152,14 +166,14 @@ class SqlMessages:
                     signature=document.signature,
                     document_type=document.document_type,
                 ),
-            ).inserted_primary_key[0]
+            )
         except IntegrityError as exc:
             # The transaction is spoilt (on PostgreSQL) and rolls back; the caller
             # looks the winner up in a new one.
             raise DuplicateKey(document.idempotency_key) from exc
         content = memoryview(document.content)
-        self._conn.execute(
-            _NEW_CHUNKS,
+        _NEW_CHUNKS.run_many(
+            self._conn,
             [
                 dict(document_pk=pk, seq=seq, data=content[start : start + CHUNK_BYTES])
                 for seq, start in enumerate(range(0, max(len(content), 1), CHUNK_BYTES))
@@ -172,8 +186,8 @@ class SqlMessages:
     ) -> None:
         if not new:
             return
-        self._conn.execute(
-            _NEW_DELIVERIES,
+        _NEW_DELIVERIES.run_many(
+            self._conn,
             [
                 dict(
                     message_id=d.message_id,
@@ -196,10 +210,10 @@ class SqlMessages:
         limit: int,
         content_up_to: int | None = None,
     ) -> Sequence[InboxMessage]:
-        leased = self._conn.execute(
-            _LEASE,
+        leased = _LEASE.rows(
+            self._conn,
             {"for_inbox": inbox, "now": now, "until": lease_until, "first": now, "limit": limit},
-        ).all()
+        )
         if not leased:
             return []
         pks = {row.document_pk for row in leased}
@@ -228,7 +242,7 @@ class SqlMessages:
         ]
 
     def chunk(self, document_key: int, seq: int) -> bytes | None:
-        return self._conn.execute(_CHUNK, {"pk": document_key, "seq": seq}).scalar()
+        return _CHUNK.scalar(self._conn, {"pk": document_key, "seq": seq})
 
     def _content(self, document_pk: int, size: int) -> bytes:
         content = bytearray()

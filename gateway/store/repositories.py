@@ -7,43 +7,54 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from gateway.hub.model import Agency
-from gateway.store.sql import at, dialect
+from gateway.store.prepared import Prepared
+from gateway.store.sql import at, dialect, dialect_module
 from gateway.store.tables import agencies, nonces, operator_sessions, operators
 
 # Built once: every request looks agencies up, and building a statement costs more
 # than SQLite takes to run it.
-_AGENCY = select(agencies).where(agencies.c.code == bindparam("code"))
+_AGENCY = Prepared(select(agencies).where(agencies.c.code == bindparam("code")))
 _AGENCIES = select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
 _LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
-_NEW_NONCE = {
-    name: module.insert(nonces).on_conflict_do_nothing().returning(nonces.c.nonce)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
+_NEW_NONCE = Prepared(
+    lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing().returning(nonces.c.nonce),
+    columns=("agency", "nonce", "expires_at"),
+)
 
 
 class SqlAgencies:
+    """Agencies, each read once per transaction: a send looks its sender up twice."""
+
     def __init__(self, conn: Connection):
         self._conn = conn
+        self._read: dict[str, Agency | None] = {}
 
     def get(self, code: str) -> Agency | None:
-        row = self._conn.execute(_AGENCY, {"code": code}).first()
-        return _agency(row) if row else None
+        if code not in self._read:
+            row = _AGENCY.first(self._conn, {"code": code})
+            self._read[code] = _agency(row) if row else None
+        return self._read[code]
 
     def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
-        rows = self._conn.execute(_AGENCIES, {"codes": list(codes)}) if codes else ()
+        codes = list(codes)
+        if len(codes) == 1:  # most documents have one recipient
+            found = self.get(codes[0])
+            return {found.code: found} if found else {}
+        rows = self._conn.execute(_AGENCIES, {"codes": codes}) if codes else ()
         return {row.code: _agency(row) for row in rows}
 
     def add(self, agency: Agency) -> None:
         self._conn.execute(insert(agencies).values(**_agency_values(agency)))
+        self._read.pop(agency.code, None)
 
     def update(self, agency: Agency) -> None:
         self._conn.execute(
             update(agencies).where(agencies.c.code == agency.code).values(**_agency_values(agency))
         )
+        self._read.pop(agency.code, None)
 
     def lock(self, code: str) -> None:
         if self._conn.dialect.name != "sqlite":  # SQLite's write lock is held already
@@ -64,6 +75,7 @@ class SqlAgencies:
             set_={"name": statement.excluded.name, "parent_code": statement.excluded.parent_code},
         )
         self._conn.execute(statement, [_agency_values(agency) for agency in batch])
+        self._read.clear()
         return len(batch)
 
 
@@ -72,15 +84,15 @@ class SqlNonces:
         self._conn = conn
 
     def remember(self, agency: str, nonce: bytes, expires_at: datetime) -> bool:
-        inserted = self._conn.execute(
-            _NEW_NONCE[self._conn.dialect.name],
+        inserted = _NEW_NONCE.first(
+            self._conn,
             {
                 "agency": agency,
                 "nonce": base64.b64encode(nonce).decode("ascii"),
                 "expires_at": expires_at,
             },
         )
-        return inserted.first() is not None
+        return inserted is not None
 
     def purge(self, now: datetime) -> None:
         self._conn.execute(_PURGE_NONCES, {"now": now})

@@ -24,4 +24,9 @@ def at(moment: datetime):
 
 def dialect(conn: Connection):
     """The dialect module whose INSERT knows ON CONFLICT."""
-    return postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect_module(conn.dialect)
+
+
+def dialect_module(engine_dialect):
+    """The dialect module of ``engine_dialect`` (whose INSERT knows ON CONFLICT)."""
+    return postgresql if engine_dialect.name == "postgresql" else sqlite

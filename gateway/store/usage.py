@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Connection, bindparam, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from gateway.store.sql import as_utc
+from gateway.store.prepared import Prepared
+from gateway.store.sql import as_utc, dialect_module
 from gateway.store.tables import agency_usage, documents
 
 _RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
@@ -16,9 +16,9 @@ _RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
 )
 
 
-def _count_day(dialect):
+def _count_day(engine_dialect):
     """Add one document and its bytes to an agency's day; the day's bytes after."""
-    statement = dialect.insert(agency_usage)
+    statement = dialect_module(engine_dialect).insert(agency_usage)
     return statement.on_conflict_do_update(
         index_elements=[agency_usage.c.agency, agency_usage.c.day],
         set_={
@@ -28,7 +28,7 @@ def _count_day(dialect):
     ).returning(agency_usage.c.bytes)
 
 
-_COUNT_DAY = {"postgresql": _count_day(postgresql), "sqlite": _count_day(sqlite)}
+_COUNT_DAY = Prepared(_count_day, columns=("agency", "day", "documents", "bytes"))
 
 
 class SqlUsage:
@@ -40,10 +40,9 @@ class SqlUsage:
         return count, as_utc(first)
 
     def count_day(self, sender: str, day: date, size: int) -> int:
-        return self._conn.execute(
-            _COUNT_DAY[self._conn.dialect.name],
-            {"agency": sender, "day": day, "documents": 1, "bytes": size},
-        ).scalar_one()
+        return _COUNT_DAY.scalar(
+            self._conn, {"agency": sender, "day": day, "documents": 1, "bytes": size}
+        )
 
     def forget_before(self, day: date) -> None:
         self._conn.execute(delete(agency_usage).where(agency_usage.c.day < day))

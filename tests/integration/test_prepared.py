@@ -1,0 +1,104 @@
+"""Prepared statements answer as SQLAlchemy's own execution does, on SQLite and PostgreSQL."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from gateway.store.engine import make_engine
+from gateway.store.migrate import upgrade
+from gateway.store.prepared import Prepared
+from gateway.store.tables import agencies, deliveries, documents
+
+AGENCY = dict(
+    code="000.00.00.G12", name="Văn phòng Bộ Thông tin và Truyền thông", password_hash="x",
+    active=True, allow_digest=False, digest_secret=b"\x00\xffkey",
+    created_at=datetime(2026, 11, 26, 8, 30, 15, 123456, tzinfo=UTC),
+    parent_code=None, certificate=None, signature_policy="optional", quota_per_minute=None,
+    quota_bytes_per_day=2**40, via=None, endpoint=None,
+)  # fmt: skip
+BY_CODE = select(agencies).where(agencies.c.code == bindparam("code"))
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(agencies), [AGENCY])
+    yield engine
+    engine.dispose()
+
+
+def test_rows_are_those_of_connection_execute(engine):
+    with engine.connect() as conn:
+        expected = conn.execute(BY_CODE, {"code": AGENCY["code"]}).one()
+        row = Prepared(BY_CODE).first(conn, {"code": AGENCY["code"]})
+    assert tuple(row) == tuple(expected)
+    assert row.created_at == AGENCY["created_at"] and row.created_at.tzinfo is not None
+    assert row.active is True and row.name == AGENCY["name"]
+    assert row.digest_secret == AGENCY["digest_secret"]
+
+
+def test_values_are_converted_as_sqlalchemy_converts_them(engine):
+    """A datetime with another zone is stored as its UTC instant; literal values of the
+    statement itself are sent too."""
+    later = datetime(2026, 11, 26, 15, 30, tzinfo=UTC) + timedelta(hours=7)
+    seen = Prepared(
+        select(agencies.c.code).where(
+            agencies.c.created_at < bindparam("before", type_=agencies.c.created_at.type),
+            agencies.c.active == True,  # noqa: E712  (a bound literal)
+        )
+    )
+    with engine.connect() as conn:
+        assert seen.scalar(conn, {"before": later}) == AGENCY["code"]
+        assert seen.scalar(conn, {"before": AGENCY["created_at"]}) is None
+
+
+def test_inserts_run_many_and_return_keys(engine):
+    add = Prepared(
+        insert(documents).returning(documents.c.id),
+        columns=("sender", "document_id", "idempotency_key", "kind", "business_type",
+                 "sha256", "size", "subject", "received_at", "related_pk", "status_code",
+                 "signature", "document_type"),
+    )  # fmt: skip
+    document = dict(
+        sender=AGENCY["code"], document_id="15/BTTTT-VP", idempotency_key="k", kind="document",
+        business_type=0, sha256="0" * 64, size=1, subject="Công văn", related_pk=None,
+        received_at=datetime.now(UTC), status_code="", signature="none", document_type="",
+    )  # fmt: skip
+    new_deliveries = Prepared(
+        insert(deliveries),
+        columns=("message_id", "document_pk", "recipient", "inbox", "state", "visible_at",
+                 "lease_count"),
+    )  # fmt: skip
+    with engine.begin() as conn:
+        pk = add.scalar(conn, document)
+        new_deliveries.run_many(conn, [
+            dict(message_id=f"m{n}", document_pk=pk, recipient="r", inbox="r", state="pending",
+                 visible_at=document["received_at"], lease_count=0)
+            for n in range(3)
+        ])  # fmt: skip
+    with engine.connect() as conn:
+        stored = conn.execute(select(deliveries.c.message_id, deliveries.c.document_pk)).all()
+        assert sorted(stored) == [(f"m{n}", pk) for n in range(3)]
+        with pytest.raises(IntegrityError):
+            add.scalar(conn, document)  # the same idempotency key
+
+
+def test_a_statement_outside_a_transaction_begins_one(engine):
+    with engine.connect() as conn:
+        assert not conn.in_transaction()
+        Prepared(BY_CODE).rows(conn, {"code": "nobody"})
+        assert conn.in_transaction()
+
+
+def test_statements_whose_sql_depends_on_their_values_are_refused(engine):
+    expanding = select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+    defaults = insert(agencies)  # created_at, active… have Python-side defaults
+    with engine.connect() as conn:
+        with pytest.raises(ValueError, match="IN list"):
+            Prepared(expanding).rows(conn, {"codes": ["a"]})
+        with pytest.raises(ValueError, match="defaults"):
+            Prepared(defaults, columns=("code", "name", "password_hash")).rows(conn, {})
