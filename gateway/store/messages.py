@@ -98,20 +98,24 @@ _LEASE = Prepared(
         deliveries.c.lease_count,
     )
 )
-_LEASED_DOCUMENTS = select(
-    documents.c.id,
-    documents.c.document_id,
-    documents.c.sender,
-    documents.c.kind,
-    documents.c.received_at,
-    documents.c.sha256,
-    documents.c.signature,
-    documents.c.size,
-).where(documents.c.id.in_(bindparam("pks", expanding=True)))
-_DIGESTS = select(documents.c.id, documents.c.sha256).where(
-    documents.c.id.in_(bindparam("pks", expanding=True))
+_LEASED_DOCUMENTS = Prepared(
+    select(
+        documents.c.id,
+        documents.c.document_id,
+        documents.c.sender,
+        documents.c.kind,
+        documents.c.received_at,
+        documents.c.sha256,
+        documents.c.signature,
+        documents.c.size,
+    ).where(documents.c.id.in_(bindparam("pks", expanding=True)))
 )
-_CLOSE = (
+_DIGESTS = Prepared(
+    select(documents.c.id, documents.c.sha256).where(
+        documents.c.id.in_(bindparam("pks", expanding=True))
+    )
+)
+_CLOSE = Prepared(
     update(deliveries)
     .where(
         deliveries.c.inbox == bindparam("for_inbox"),
@@ -217,7 +221,7 @@ class SqlMessages:
         if not leased:
             return []
         pks = {row.document_pk for row in leased}
-        docs = {row.id: row for row in self._conn.execute(_LEASED_DOCUMENTS, {"pks": list(pks)})}
+        docs = {row.id: row for row in _LEASED_DOCUMENTS.rows(self._conn, {"pks": list(pks)})}
         contents = {
             pk: self._content(pk, docs[pk].size)
             for pk in pks
@@ -262,17 +266,17 @@ class SqlMessages:
     ) -> dict[str, str]:
         if not message_ids:
             return {}
-        rows = self._conn.execute(
-            _CLOSE,
+        rows = _CLOSE.rows(
+            self._conn,
             {
                 "for_inbox": inbox,
                 "ids": list(message_ids),
                 "new_state": state.value,
                 "closed_at": now,
             },
-        ).all()
+        )
         pks = list({row.document_pk for row in rows})
-        digests = dict(self._conn.execute(_DIGESTS, {"pks": pks}).all()) if pks else {}
+        digests = dict(_DIGESTS.rows(self._conn, {"pks": pks})) if pks else {}
         return {row.message_id: digests[row.document_pk] for row in rows}
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:

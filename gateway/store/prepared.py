@@ -4,9 +4,9 @@ Running a statement through SQLAlchemy's ``Connection.execute`` costs about 35 Â
 execution context, events and result object) where SQLite itself takes about 5 Âµs, and
 a SendDocument runs a dozen. A prepared statement is still SQLAlchemy's: built with its
 expression language, compiled by its dialect, its values converted by its types and its
-errors raised as its exceptions. Only the per-execution bookkeeping is left out, which is
-why statements whose SQL depends on their values (expanding ``IN`` lists, Python-side
-column defaults) are refused here and stay on ``Connection.execute``.
+errors raised as its exceptions; an expanding ``IN`` list is expanded by its compiler.
+Only the per-execution bookkeeping is left out, which is why statements that need it
+(Python-side column defaults) are refused here and stay on ``Connection.execute``.
 """
 
 from __future__ import annotations
@@ -69,8 +69,7 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=columns)
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise ValueError("give every column a value: Python-side defaults are not run here")
-        if any(bind.expanding for bind in compiled.binds.values()):
-            raise ValueError("an expanding IN list changes the SQL with its values")
+        self._expands = any(bind.expanding for bind in compiled.binds.values())
         self._compiled = compiled
         self.sql = compiled.string
         self._positions = compiled.positiontup if compiled.positional else None
@@ -86,8 +85,8 @@ class _Compiled:
         ]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list:
-        values = self._values(conn, params)
-        fetched = _on_driver(conn, self.sql, values, fetch=self._row is not None)
+        sql, values = self._values(conn, params)
+        fetched = _on_driver(conn, sql, values, fetch=self._row is not None)
         convert = self._from_driver
         return [
             self._row(*(c(v) if c else v for c, v in zip(convert, row, strict=True)))
@@ -95,18 +94,31 @@ class _Compiled:
         ]
 
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
-        _on_driver(conn, self.sql, [self._values(conn, p) for p in params], many=True)
+        if self._expands:
+            raise ValueError("an expanding IN list changes the SQL with each set of values")
+        _on_driver(conn, self.sql, [self._values(conn, p)[1] for p in params], many=True)
 
-    def _values(self, conn: Connection, params: Mapping[str, Any]):
-        """The driver's values for ``params``, in a transaction begun if need be."""
+    def _values(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, Any]:
+        """The SQL and the driver's values for ``params``, in a transaction begun if
+        need be."""
         if not conn.in_transaction():
             conn.begin()  # as Connection.execute would
-        values = self._compiled.construct_params(params)
-        for name, processor in self._to_driver.items():
-            values[name] = processor(values[name])
-        if self._positions is not None:
-            return tuple(values[name] for name in self._positions)
-        return values
+        if self._expands:
+            state = self._compiled.construct_expanded_state(params)
+            sql, values, processors, positions = (
+                state.statement, dict(state.parameters), state.processors, state.positiontup
+            )  # fmt: skip
+        else:
+            sql, values, processors, positions = (
+                self.sql, self._compiled.construct_params(params), self._to_driver,
+                self._positions,
+            )  # fmt: skip
+        for name, processor in processors.items():
+            if name in values:
+                values[name] = processor(values[name])
+        if positions is not None:
+            return sql, tuple(values[name] for name in positions)
+        return sql, values
 
 
 def begin_on_driver(conn: Connection, sql: str) -> None:

@@ -16,7 +16,9 @@ from gateway.store.tables import agencies, nonces, operator_sessions, operators
 # Built once: every request looks agencies up, and building a statement costs more
 # than SQLite takes to run it.
 _AGENCY = Prepared(select(agencies).where(agencies.c.code == bindparam("code")))
-_AGENCIES = select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+_AGENCIES = Prepared(
+    select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+)
 _LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
@@ -39,11 +41,7 @@ class SqlAgencies:
         return self._read[code]
 
     def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
-        codes = list(codes)
-        if len(codes) == 1:  # most documents have one recipient
-            found = self.get(codes[0])
-            return {found.code: found} if found else {}
-        rows = self._conn.execute(_AGENCIES, {"codes": codes}) if codes else ()
+        rows = _AGENCIES.rows(self._conn, {"codes": list(codes)}) if codes else ()
         return {row.code: _agency(row) for row in rows}
 
     def add(self, agency: Agency) -> None:

@@ -94,11 +94,24 @@ def test_a_statement_outside_a_transaction_begins_one(engine):
         assert conn.in_transaction()
 
 
-def test_statements_whose_sql_depends_on_their_values_are_refused(engine):
-    expanding = select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
+def test_in_lists_expand(engine):
+    """Each list length gets its SQL from SQLAlchemy's compiler, values converted."""
+    created = Prepared(
+        select(agencies.c.code, agencies.c.created_at).where(
+            agencies.c.code.in_(bindparam("codes", expanding=True)),
+            agencies.c.created_at.in_(bindparam("times", expanding=True)),
+        )
+    )
+    with engine.connect() as conn:
+        for codes in (["x"], [AGENCY["code"]], ["x", AGENCY["code"], "y"]):
+            found = created.rows(conn, {"codes": codes, "times": [AGENCY["created_at"]]})
+            expected = [(AGENCY["code"], AGENCY["created_at"])] if AGENCY["code"] in codes else []
+            assert found == expected
+        assert created.rows(conn, {"codes": [], "times": []}) == []
+
+
+def test_python_side_defaults_are_refused(engine):
     defaults = insert(agencies)  # created_at, active… have Python-side defaults
     with engine.connect() as conn:
-        with pytest.raises(ValueError, match="IN list"):
-            Prepared(expanding).rows(conn, {"codes": ["a"]})
         with pytest.raises(ValueError, match="defaults"):
             Prepared(defaults, columns=("code", "name", "password_hash")).rows(conn, {})
