@@ -27,6 +27,9 @@ ENVELOPE_START = (
     "<soap11env:Body>"
 ).encode()
 ENVELOPE_END = b"</soap11env:Body></soap11env:Envelope>"
+WRITE_BYTES = 2**16
+"""A streamed response is written in pieces of about this size: each write is a system
+call, and a response of small documents goes out in one."""
 
 _ENV = ElementMaker(namespace=ns.SOAP11_ENV, nsmap={"soap11env": ns.SOAP11_ENV, "tns": ns.GATEWAY})
 _PLAIN = ElementMaker()
@@ -97,11 +100,17 @@ def documents_response(
 
 
 def _pieces(parts: list, read) -> Iterator[bytes]:
+    pending: list[bytes] = []
+    size = 0
     for part in parts:
-        if isinstance(part, InboxMessage):
-            yield from _base64(read(part))
-        else:
-            yield part
+        for piece in _base64(read(part)) if isinstance(part, InboxMessage) else (part,):
+            pending.append(piece)
+            size += len(piece)
+            if size >= WRITE_BYTES:
+                yield b"".join(pending)
+                pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
 
 
 def _base64(pieces: Iterable[bytes]) -> Iterator[bytes]:

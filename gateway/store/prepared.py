@@ -69,7 +69,8 @@ class _Compiled:
         compiled = statement.compile(dialect=dialect, column_keys=columns)
         if getattr(compiled, "insert_prefetch", None) or getattr(compiled, "update_prefetch", None):
             raise ValueError("give every column a value: Python-side defaults are not run here")
-        self._expands = any(bind.expanding for bind in compiled.binds.values())
+        # Whether the compiler finishes the SQL with the values (IN lists, literals).
+        self._expands = bool(compiled.post_compile_params or compiled.literal_execute_params)
         self._compiled = compiled
         self.sql = compiled.string
         self._positions = compiled.positiontup if compiled.positional else None
@@ -81,17 +82,24 @@ class _Compiled:
         columns = getattr(statement, "exported_columns", None) or ()
         self._row = namedtuple("Row", list(columns.keys()), rename=True) if columns else None
         self._from_driver = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns
+            (index, processor)
+            for index, column in enumerate(columns)
+            if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None))
         ]
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list:
         sql, values = self._values(conn, params)
         fetched = _on_driver(conn, sql, values, fetch=self._row is not None)
-        convert = self._from_driver
-        return [
-            self._row(*(c(v) if c else v for c, v in zip(convert, row, strict=True)))
-            for row in fetched
-        ]
+        return [self._row._make(self._converted(row)) for row in fetched]
+
+    def _converted(self, row: tuple):
+        """A row's values, converted by the columns' types where they have converters."""
+        if not self._from_driver:
+            return row
+        values = list(row)
+        for index, processor in self._from_driver:
+            values[index] = processor(values[index])
+        return values
 
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         if self._expands:

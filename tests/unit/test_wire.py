@@ -8,7 +8,7 @@ from lxml import etree
 from gateway import ns
 from gateway.envelope import MessageKind
 from gateway.hub.model import InboxMessage
-from gateway.soap.wire import documents_response
+from gateway.soap.wire import WRITE_BYTES, documents_response
 
 T = f"{{{ns.GATEWAY}}}"
 
@@ -36,3 +36,16 @@ def test_documents_are_encoded_piece_by_piece_whatever_the_pieces():
     assert [base64.b64decode(d.findtext(f"{T}Document")) for d in found] == contents
     assert found[0].findtext(f"{T}DocumentId") == "A & <B>"
     assert found[0].findtext(f"{T}Recipient") == "000.00.00.H31"
+
+
+def test_small_responses_are_one_write_and_large_ones_bounded_pieces():
+    small, large = b"%PDF" + bytes(7000), bytes(5 * WRITE_BYTES)
+    messages = [message(small), message(large)]
+
+    def read(m: InboxMessage):
+        content = small if m is messages[0] else large
+        return (content[i : i + 10_000] for i in range(0, len(content), 10_000))
+
+    assert len(list(documents_response(messages[:1], read)[1])) == 1
+    pieces = list(documents_response(messages, read)[1])
+    assert len(pieces) > 5 and all(len(p) < 2 * WRITE_BYTES for p in pieces)
