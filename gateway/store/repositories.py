@@ -41,7 +41,11 @@ class SqlAgencies:
         return self._read[code]
 
     def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
-        rows = _AGENCIES.rows(self._conn, {"codes": list(codes)}) if codes else ()
+        codes = list(codes)
+        if len(codes) == 1:  # most documents have one recipient: no IN list to expand
+            found = self.get(codes[0])
+            return {found.code: found} if found else {}
+        rows = _AGENCIES.rows(self._conn, {"codes": codes}) if codes else ()
         return {row.code: _agency(row) for row in rows}
 
     def add(self, agency: Agency) -> None:
