@@ -121,13 +121,23 @@ class Hub:
             self._record_refusal(caller, message.document_id, sha256, error)
             raise
         except DuplicateKey:
+            result = self._stored_meanwhile(caller, message, sha256, key)
+            if result is None:
+                raise  # the collision was not with a stored document: a fault of ours
+            return result
+
+    def _stored_meanwhile(self, caller, message, sha256: str, key: str) -> SendResult | None:
+        """The answer when another request stored the same key between this one's lookup
+        and its insert: its result, or the same refusal the lookup would have given."""
+        try:
             with self._uow() as uow:
                 self._sign_in(uow, caller)
                 result = sending.previous_result(uow, message.sender.code, key, sha256)
                 uow.commit()
-            if result is None:
-                raise
-            return result
+        except GatewayError as error:
+            self._record_refusal(caller, message.document_id, sha256, error)
+            raise
+        return result
 
     def _parse(self, content: bytes):
         settings = self._settings

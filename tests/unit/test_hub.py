@@ -14,6 +14,7 @@ from gateway.errors import (
     UnknownDocument,
     UnknownRecipient,
 )
+from gateway.hub import sending
 from gateway.hub.directory import Directory, DirectoryError
 from gateway.hub.hub import Hub
 from gateway.hub.model import DeliveryState
@@ -125,6 +126,23 @@ def test_the_same_document_id_with_other_bytes_is_a_duplicate(hub, db):
     with pytest.raises(Duplicate):
         hub.send(G12, document(subject="Another subject"))
     assert len(db.documents) == 1
+
+
+def test_a_duplicate_found_by_the_insert_is_refused_with_evidence(hub, db, monkeypatch):
+    """Another worker stored the DocumentId between this send's lookup and its insert:
+    the refusal is the same as when the lookup finds it, and it is evidence too."""
+    hub.send(G12, document())
+    real, calls = sending.previous_result, []
+
+    def late_lookup(*args):  # the first misses, as if the other worker's commit were late
+        calls.append(args)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(sending, "previous_result", late_lookup)
+    with pytest.raises(Duplicate):
+        hub.send(G12, document(subject="Another subject"))
+    assert len(db.documents) == 1
+    assert db.events[-1][0] == "refused" and "Duplicate" in db.events[-1][5]
 
 
 def test_a_revoke_may_repeat_the_originals_document_id(hub, db):
