@@ -156,3 +156,23 @@ def test_a_document_carrying_a_dtd_is_refused():
     )
     with pytest.raises(DTDNotAllowed):
         parse(data)
+
+
+@pytest.mark.parametrize("path", ["Code/CodeNumber", "Code", "Subject", "Missing/CodeNumber"])
+def test_header_fields_are_found_as_findtext_finds_them(path):
+    """The first match in document order, past a first Code without the field, a
+    comment and a Code of another namespace."""
+    from lxml import etree
+
+    from gateway import ns
+
+    ed = envelope_parse._ED
+    header = etree.fromstring(
+        f'<h xmlns="{ns.EDXML}"><Code><CodeNotation>A</CodeNotation></Code><!-- x -->'
+        '<o:Code xmlns:o="urn:other"><CodeNumber>0</CodeNumber></o:Code>'
+        "<Code> <CodeNumber> 12 </CodeNumber><CodeNumber>13</CodeNumber></Code>"
+        "<Subject>Công văn</Subject></h>"
+    )
+    expected = (header.findtext(ed + path.replace("/", "/" + ed)) or "").strip()
+    assert envelope_parse._find_text(header, path) == expected
+    assert path != "Code/CodeNumber" or expected == "12"
