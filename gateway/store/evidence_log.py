@@ -52,7 +52,7 @@ class SqlEvents:
             entry["record_hash"] = previous = record_hash(entry)
             entries.append(entry)
         _APPEND.run_many(self._conn, entries)
-        _MOVE_HEAD.rows(self._conn, {"new_seq": seq, "new_hash": previous})
+        _MOVE_HEAD.run(self._conn, {"new_seq": seq, "new_hash": previous})
 
     def head(self) -> tuple[int, str]:
         row = self._conn.execute(select(evidence_head).where(evidence_head.c.id == 1)).one()

@@ -46,6 +46,10 @@ class Prepared:
         rows = self.rows(conn, params)
         return rows[0][0] if rows else None
 
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
+        """Run a statement that returns nothing."""
+        self.rows(conn, params)
+
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once for each set of ``params`` (returning nothing)."""
         if params:
@@ -114,7 +118,9 @@ class _Compiled:
         if self._expands:
             state = self._compiled.construct_expanded_state(params)
             sql, values, processors, positions = (
-                state.statement, dict(state.parameters), state.processors, state.positiontup
+                state.statement, dict(state.parameters),
+                {**self._to_driver, **state.processors},  # the latter for the list's items
+                state.positiontup,
             )  # fmt: skip
         else:
             sql, values, processors, positions = (

@@ -95,19 +95,24 @@ def test_a_statement_outside_a_transaction_begins_one(engine):
 
 
 def test_in_lists_expand(engine):
-    """Each list length gets its SQL from SQLAlchemy's compiler, values converted."""
+    """Each list length gets its SQL from SQLAlchemy's compiler, values converted: those
+    in the list and those beside it."""
     created = Prepared(
         select(agencies.c.code, agencies.c.created_at).where(
             agencies.c.code.in_(bindparam("codes", expanding=True)),
             agencies.c.created_at.in_(bindparam("times", expanding=True)),
+            agencies.c.created_at == bindparam("at", type_=agencies.c.created_at.type),
         )
     )
     with engine.connect() as conn:
         for codes in (["x"], [AGENCY["code"]], ["x", AGENCY["code"], "y"]):
-            found = created.rows(conn, {"codes": codes, "times": [AGENCY["created_at"]]})
+            found = created.rows(
+                conn,
+                {"codes": codes, "times": [AGENCY["created_at"]], "at": AGENCY["created_at"]},
+            )
             expected = [(AGENCY["code"], AGENCY["created_at"])] if AGENCY["code"] in codes else []
             assert found == expected
-        assert created.rows(conn, {"codes": [], "times": []}) == []
+        assert created.rows(conn, {"codes": [], "times": [], "at": AGENCY["created_at"]}) == []
 
 
 def test_python_side_defaults_are_refused(engine):

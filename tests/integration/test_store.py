@@ -138,6 +138,12 @@ def test_leases_expire_and_acks_are_final(database_url):
     assert hub.fetch(H31, 10) == []
     [row] = hub.send(G12, document(recipients=(H31,))).deliveries
     assert row.state is DeliveryState.ACKNOWLEDGED  # the idempotent answer shows today's state
+    with gw.engine.connect() as conn:
+        times = conn.execute(select(deliveries.c.first_leased_at, deliveries.c.acknowledged_at))
+        assert times.one() == (
+            clock.now - timedelta(days=1, seconds=61),
+            clock.now - timedelta(days=1),
+        )  # stored as the column type stores them, read back the same
     gw.engine.dispose()
 
 
