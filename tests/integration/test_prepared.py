@@ -1,6 +1,6 @@
 """Prepared statements answer as SQLAlchemy's own execution does, on SQLite and PostgreSQL."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import bindparam, insert, select
@@ -44,7 +44,7 @@ def test_rows_are_those_of_connection_execute(engine):
 def test_values_are_converted_as_sqlalchemy_converts_them(engine):
     """A datetime with another zone is stored as its UTC instant; literal values of the
     statement itself are sent too."""
-    later = datetime(2026, 11, 26, 15, 30, tzinfo=UTC) + timedelta(hours=7)
+    hanoi = timezone(timedelta(hours=7))  # created_at is 15:30:15 in Hà Nội
     seen = Prepared(
         select(agencies.c.code).where(
             agencies.c.created_at < bindparam("before", type_=agencies.c.created_at.type),
@@ -52,8 +52,8 @@ def test_values_are_converted_as_sqlalchemy_converts_them(engine):
         )
     )
     with engine.connect() as conn:
-        assert seen.scalar(conn, {"before": later}) == AGENCY["code"]
-        assert seen.scalar(conn, {"before": AGENCY["created_at"]}) is None
+        assert seen.scalar(conn, {"before": datetime(2026, 11, 26, 15, 31, tzinfo=hanoi)})
+        assert seen.scalar(conn, {"before": datetime(2026, 11, 26, 15, 30, tzinfo=hanoi)}) is None
 
 
 def test_inserts_run_many_and_return_keys(engine):
