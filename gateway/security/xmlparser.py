@@ -47,13 +47,13 @@ def parse_xml(
     if root is None:
         raise XMLSyntax("The XML has no root element.")
     _refuse_doctype(root)
-    if _nested_deeper_than(max_depth)(root):
+    if nested_deeper_than(max_depth)(root):
         raise XMLSyntax(f"The XML is nested deeper than {max_depth} levels.")
     return root
 
 
 @functools.cache
-def _nested_deeper_than(depth: int) -> etree.XPath:
+def nested_deeper_than(depth: int) -> etree.XPath:
     """Whether a tree has an element more than ``depth`` levels down."""
     return etree.XPath("boolean(" + "/*" * (depth + 1) + ")")
 

@@ -8,11 +8,11 @@ piece, so that no encoded copy of a document is ever held whole.
 
 from __future__ import annotations
 
-import base64
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
 
+import pybase64
 from lxml import etree
 from lxml.builder import ElementMaker
 
@@ -121,10 +121,10 @@ def _base64(pieces: Iterable[bytes]) -> Iterator[bytes]:
         data = carry + piece if carry else piece
         whole = len(data) - len(data) % 3
         if whole:
-            yield base64.b64encode(memoryview(data)[:whole])
+            yield pybase64.b64encode(memoryview(data)[:whole])
         carry = data[whole:]
     if carry:
-        yield base64.b64encode(carry)
+        yield pybase64.b64encode(carry)
 
 
 def fault_document(error: GatewayError) -> bytes:

@@ -1,0 +1,280 @@
+"""Reading a request of the three streamed operations: from its parsed tree when it is
+small, in pieces as it arrives when it is large, by the same rules either way.
+
+A request is one of SendDocument, GetDocuments or AckDocument exactly as the contract
+writes it, or it is Unusual: another operation, an unexpected element, attribute or
+text, a processing instruction, a comment in the header, a DOCTYPE, invalid base64.
+The Document's base64 is decoded as it is read, and one over the limit is refused
+(TooLarge) at the point where the reading reaches the limit.
+"""
+
+from __future__ import annotations
+
+import binascii
+import tempfile
+from collections.abc import Callable, Iterator
+
+import pybase64
+from lxml import etree
+
+from gateway import ns
+from gateway.errors import TooLarge
+from gateway.hub.hub import MAX_ACK_IDS
+from gateway.security.xmlparser import nested_deeper_than, tree_nsmap
+from gateway.settings import Settings
+
+SPOOL_IN_MEMORY = 2**20
+"""Spools keep this much in memory before they move to a temporary file."""
+PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+"""The same hardening as every parse: no DTD, no entities, no network."""
+
+_ENVELOPE, _HEADER, _BODY = (
+    f"{{{ns.SOAP11_ENV}}}{name}" for name in ("Envelope", "Header", "Body")
+)
+_OPERATIONS = {
+    f"{{{ns.GATEWAY}}}{name}": name for name in ("SendDocument", "GetDocuments", "AckDocument")
+}
+"""The streamed operations' elements, and their names."""
+_DOCUMENT, _MAX_COUNT, _MESSAGE_IDS = (
+    f"{{{ns.GATEWAY}}}{name}" for name in ("Document", "MaxCount", "MessageIds")
+)
+_OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000}
+"""The elements whose text is collected, and the longest text each may have here."""
+_XML_SPACE = b" \t\r\n"
+
+
+class Unusual(Exception):
+    """Not a request of the streamed operations: spyne takes it."""
+
+
+class Base64Spool:
+    """Decodes base64 text as it arrives into a spool file, up to ``limit`` bytes."""
+
+    def __init__(self, limit: int):
+        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self.size = 0
+        self._limit = limit
+        self._pending = b""
+        self._padded = False
+
+    def write(self, text: str) -> None:
+        encoded = self._pending + text.encode("ascii", "replace").translate(None, _XML_SPACE)
+        if self._padded and encoded:
+            raise Unusual("base64 after its padding")
+        whole = len(encoded) - len(encoded) % 4
+        self._pending = encoded[whole:]
+        self._decode(encoded[:whole])
+
+    def finish(self) -> bytes:
+        """The decoded bytes (read once, here, for the hub)."""
+        if self._pending:
+            raise Unusual("base64 of a length that is not a multiple of 4")
+        self.file.seek(0)
+        return self.file.read()
+
+    def _decode(self, encoded: bytes) -> None:
+        if not encoded:
+            return
+        self._padded = encoded.endswith(b"=")
+        try:
+            decoded = pybase64.b64decode(encoded, validate=True)
+        except binascii.Error as exc:
+            raise Unusual("not base64") from exc
+        self.size += len(decoded)
+        if self.size > self._limit:
+            raise TooLarge(f"The document is over {self._limit} bytes; at most {self._limit} "
+                           "are accepted.")  # fmt: skip
+        self.file.write(decoded)
+
+
+class Request:
+    """What a request of one of the three operations carries, once read."""
+
+    def __init__(self):
+        self.header: etree._Element | None = None
+        self.operation: str | None = None
+        """The operation's name."""
+        self.document: Base64Spool | None = None
+        self.max_count: str | None = None
+        self.message_ids: list[str] = []
+
+    def opened(self, tag: str, settings: Settings) -> Callable[[str], None]:
+        """Take note of an element four levels down (an operation's field), and return
+        what receives its text; Unusual if the operation has no such field here."""
+        if tag == _DOCUMENT and self.operation == "SendDocument" and self.document is None:
+            self.document = Base64Spool(settings.max_document_bytes)
+            return self.document.write
+        if tag == _MAX_COUNT and self.operation == "GetDocuments" and self.max_count is None:
+            self.max_count = ""
+            return self._add_to_max_count
+        if tag == _MESSAGE_IDS and self.operation == "AckDocument":
+            if len(self.message_ids) == MAX_ACK_IDS:
+                raise Unusual("too many MessageIds")
+            self.message_ids.append("")
+            return self._add_to_message_id
+        raise Unusual(f"unexpected {tag}")
+
+    def closed(self, tag: str) -> None:
+        if tag == _MESSAGE_IDS and "\r" in self.message_ids[-1]:
+            raise Unusual("a carriage return, which spyne writes back as a reference")
+
+    def _add_to_max_count(self, text: str) -> None:
+        self.max_count = _within(self.max_count + text, _MAX_COUNT)
+
+    def _add_to_message_id(self, text: str) -> None:
+        self.message_ids[-1] = _within(self.message_ids[-1] + text, _MESSAGE_IDS)
+
+
+def _within(text: str, tag: str) -> str:
+    if len(text) > _OWN_TEXT[tag]:
+        raise Unusual(f"{tag} too long")
+    return text
+
+
+def _ignorable(text: str | None) -> None:
+    """Text between elements may only be white space."""
+    if text and text.strip():
+        raise Unusual("unexpected text")
+
+
+class RequestReader:
+    """An lxml parser target that reads a request in pieces, as they arrive."""
+
+    def __init__(self, settings: Settings):
+        self._settings = settings
+        self._depth = 0
+        self._header: etree.TreeBuilder | None = None
+        self._field: Callable[[str], None] | None = None
+        self.request = Request()
+
+    def start(self, tag, attrib, nsmap=None):
+        self._depth += 1
+        depth, request = self._depth, self.request
+        if depth > self._settings.max_xml_depth:
+            raise Unusual("too deep")
+        if self._header is not None:
+            self._header.start(tag, attrib, tree_nsmap(nsmap))
+            return
+        if depth == 1 and tag == _ENVELOPE or depth == 2 and tag == _BODY and not attrib:
+            return
+        if depth == 2 and tag == _HEADER and request.header is None and request.operation is None:
+            self._header = etree.TreeBuilder()
+            self._header.start(tag, attrib, tree_nsmap(nsmap))
+            return
+        if depth == 3 and request.operation is None and tag in _OPERATIONS and not attrib:
+            request.operation = _OPERATIONS[tag]
+            return
+        if depth == 4 and not attrib:
+            self._field = request.opened(tag, self._settings)
+            return
+        raise Unusual(f"unexpected {tag}")
+
+    def end(self, tag):
+        depth = self._depth
+        self._depth -= 1
+        if self._header is not None:
+            self._header.end(tag)
+            if depth == 2:
+                self.request.header = self._header.close()
+                self._header = None
+        elif self._field is not None:
+            self._field = None
+            self.request.closed(tag)
+
+    def data(self, text):
+        if self._header is not None:
+            self._header.data(text)
+        elif self._field is not None:
+            self._field(text)
+        else:
+            _ignorable(text)
+
+    def comment(self, _text):
+        if self._header is not None:
+            raise Unusual("a comment in the header")
+
+    def doctype(self, *_):
+        raise Unusual("DOCTYPE")
+
+    def pi(self, *_):
+        raise Unusual("processing instruction")
+
+    def close(self):
+        return None
+
+
+def read_tree(root: etree._Element, body: bytes, settings: Settings) -> Request:
+    """The request in a parsed tree, read by RequestReader's rules in document order
+    (so that a document over the limit is refused at the same point)."""
+    if root.getroottree().docinfo.doctype:
+        raise Unusual("DOCTYPE")
+    if nested_deeper_than(settings.max_xml_depth)(root):
+        return read_in_pieces(body, settings)  # rare: where the reader stops matters
+    if root.tag != _ENVELOPE:
+        raise Unusual(f"unexpected {root.tag}")
+    _no_instruction_in(root.itersiblings(preceding=True))
+    request = Request()
+    _ignorable(root.text)
+    for child in _elements_of(root):
+        if child.tag == _HEADER and request.header is None and request.operation is None:
+            if next(child.iter(etree.Comment, etree.ProcessingInstruction), None) is not None:
+                raise Unusual("a comment or processing instruction in the header")
+            request.header = child
+        elif child.tag == _BODY and not child.attrib:
+            _read_body(child, request, settings)
+        else:
+            raise Unusual(f"unexpected {child.tag}")
+    _no_instruction_in(root.itersiblings())
+    return request
+
+
+def _read_body(body: etree._Element, request: Request, settings: Settings) -> None:
+    _ignorable(body.text)
+    for operation in _elements_of(body):
+        if request.operation is not None or operation.tag not in _OPERATIONS or operation.attrib:
+            raise Unusual(f"unexpected {operation.tag}")
+        request.operation = _OPERATIONS[operation.tag]
+        _ignorable(operation.text)
+        for field in _elements_of(operation):
+            if field.attrib:
+                raise Unusual(f"unexpected {field.tag}")
+            receive = request.opened(field.tag, settings)
+            for text in _text_of(field):
+                receive(text)
+            request.closed(field.tag)
+
+
+def _elements_of(parent: etree._Element) -> Iterator[etree._Element]:
+    """``parent``'s child elements; comments are passed over, the text after each child
+    must be white space, and a processing instruction is Unusual."""
+    for child in parent:
+        if isinstance(child, etree._ProcessingInstruction):
+            raise Unusual("processing instruction")
+        if not isinstance(child, etree._Comment):
+            yield child
+        _ignorable(child.tail)
+
+
+def _text_of(field: etree._Element) -> Iterator[str]:
+    """A field's text, in the pieces its comments cut it into; it holds no elements."""
+    if field.text:
+        yield field.text
+    for child in field:
+        if not isinstance(child, etree._Comment):
+            raise Unusual(f"unexpected {child.tag}")
+        if child.tail:
+            yield child.tail
+
+
+def _no_instruction_in(nodes) -> None:
+    for node in nodes:
+        if isinstance(node, etree._ProcessingInstruction):
+            raise Unusual("processing instruction")
+
+
+def read_in_pieces(body: bytes, settings: Settings) -> Request:
+    reader = RequestReader(settings)
+    parser = etree.XMLParser(target=reader, **PARSER_OPTIONS)
+    parser.feed(body)
+    parser.close()
+    return reader.request
