@@ -41,6 +41,7 @@ _DOCUMENT, _MAX_COUNT, _MESSAGE_IDS = (
 _OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000}
 """The elements whose text is collected, and the longest text each may have here."""
 _XML_SPACE = b" \t\r\n"
+_XML_SPACES = tuple(_XML_SPACE[i : i + 1] for i in range(len(_XML_SPACE)))
 
 
 class Unusual(Exception):
@@ -58,7 +59,10 @@ class Base64Spool:
         self._padded = False
 
     def write(self, text: str) -> None:
-        encoded = self._pending + text.encode("ascii", "replace").translate(None, _XML_SPACE)
+        encoded = text.encode("ascii", "replace")
+        if any(space in encoded for space in _XML_SPACES):  # a search is cheaper than a copy
+            encoded = encoded.translate(None, _XML_SPACE)
+        encoded = self._pending + encoded if self._pending else encoded
         if self._padded and encoded:
             raise Unusual("base64 after its padding")
         whole = len(encoded) - len(encoded) % 4

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InvalidRequestError
 
 
 class Prepared:
@@ -83,6 +83,10 @@ class _Compiled:
             for name, bind in compiled.binds.items()
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
+        self._binders = [
+            (compiled.escaped_bind_names.get(name, name), bind, name, self._to_driver.get(name))
+            for bind, name in compiled.bind_names.items()
+        ]
         columns = getattr(statement, "exported_columns", None) or ()
         self._row = namedtuple("Row", list(columns.keys()), rename=True) if columns else None
         self._from_driver = [
@@ -115,24 +119,36 @@ class _Compiled:
         need be."""
         if not conn.in_transaction():
             conn.begin()  # as Connection.execute would
-        if self._expands:
-            state = self._compiled.construct_expanded_state(params)
-            sql, values, processors, positions = (
-                state.statement, dict(state.parameters),
-                {**self._to_driver, **state.processors},  # the latter for the list's items
-                state.positiontup,
-            )  # fmt: skip
-        else:
-            sql, values, processors, positions = (
-                self.sql, self._compiled.construct_params(params), self._to_driver,
-                self._positions,
-            )  # fmt: skip
-        for name, processor in processors.items():
+        if not self._expands:
+            values = self._bound(params)
+            if self._positions is None:
+                return self.sql, values
+            return self.sql, tuple(values[name] for name in self._positions)
+        state = self._compiled.construct_expanded_state(params)
+        values = dict(state.parameters)
+        # The statement's own converters, and those of the list's items.
+        for name, processor in {**self._to_driver, **state.processors}.items():
             if name in values:
                 values[name] = processor(values[name])
-        if positions is not None:
-            return sql, tuple(values[name] for name in positions)
-        return sql, values
+        if state.positiontup is not None:
+            return state.statement, tuple(values[name] for name in state.positiontup)
+        return state.statement, values
+
+    def _bound(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The driver's value of each bind parameter, as ``construct_params`` and the
+        types' converters give them, in one pass."""
+        values = {}
+        for escaped, bind, name, processor in self._binders:
+            if bind.key in params:
+                value = params[bind.key]
+            elif name in params:
+                value = params[name]
+            elif bind.required:
+                raise InvalidRequestError(f"A value is required for bind parameter {bind.key!r}")
+            else:
+                value = bind.effective_value if bind.callable else bind.value
+            values[escaped] = value if processor is None else processor(value)
+        return values
 
 
 def begin_on_driver(conn: Connection, sql: str) -> None:
