@@ -25,7 +25,7 @@ from gateway.hub.model import (
     StoredDocument,
 )
 from gateway.hub.ports import DuplicateKey
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Prepared, PreparedIn
 from gateway.store.sql import as_utc, at
 from gateway.store.tables import (
     CHUNK_BYTES,
@@ -98,8 +98,8 @@ _LEASE = Prepared(
         deliveries.c.lease_count,
     )
 )
-_LEASED_DOCUMENTS = Prepared(
-    select(
+_LEASED_DOCUMENTS = PreparedIn(
+    lambda condition: select(
         documents.c.id,
         documents.c.document_id,
         documents.c.sender,
@@ -108,28 +108,31 @@ _LEASED_DOCUMENTS = Prepared(
         documents.c.sha256,
         documents.c.signature,
         documents.c.size,
-    ).where(documents.c.id.in_(bindparam("pks", expanding=True)))
+    ).where(condition),
+    documents.c.id,
 )
-_DIGESTS = Prepared(
-    select(documents.c.id, documents.c.sha256).where(
-        documents.c.id.in_(bindparam("pks", expanding=True))
-    )
+_DIGESTS = PreparedIn(
+    lambda condition: select(documents.c.id, documents.c.sha256).where(condition), documents.c.id
 )
-_CLOSE = Prepared(
-    update(deliveries)
-    .where(
-        deliveries.c.inbox == bindparam("for_inbox"),
-        deliveries.c.message_id.in_(bindparam("ids", expanding=True)),
-        deliveries.c.state.notin_((DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)),
-    )
-    .values(
-        state=bindparam("new_state"),
-        acknowledged_at=func.coalesce(
-            deliveries.c.acknowledged_at,
-            bindparam("closed_at", type_=deliveries.c.acknowledged_at.type),
-        ),
-    )
-    .returning(deliveries.c.message_id, deliveries.c.document_pk)
+
+_CLOSE = PreparedIn(
+    lambda condition: (
+        update(deliveries)
+        .where(
+            deliveries.c.inbox == bindparam("for_inbox"),
+            condition,
+            deliveries.c.state.notin_((DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)),
+        )
+        .values(
+            state=bindparam("new_state"),
+            acknowledged_at=func.coalesce(
+                deliveries.c.acknowledged_at,
+                bindparam("closed_at", type_=deliveries.c.acknowledged_at.type),
+            ),
+        )
+        .returning(deliveries.c.message_id, deliveries.c.document_pk)
+    ),
+    deliveries.c.message_id,
 )
 
 
@@ -221,7 +224,7 @@ class SqlMessages:
         if not leased:
             return []
         pks = {row.document_pk for row in leased}
-        docs = {row.id: row for row in _LEASED_DOCUMENTS.rows(self._conn, {"pks": list(pks)})}
+        docs = {row.id: row for row in _LEASED_DOCUMENTS.rows(self._conn, list(pks))}
         contents = {
             pk: self._content(pk, docs[pk].size)
             for pk in pks
@@ -268,15 +271,11 @@ class SqlMessages:
             return {}
         rows = _CLOSE.rows(
             self._conn,
-            {
-                "for_inbox": inbox,
-                "ids": list(message_ids),
-                "new_state": state.value,
-                "closed_at": now,
-            },
+            list(message_ids),
+            {"for_inbox": inbox, "new_state": state.value, "closed_at": now},
         )
         pks = list({row.document_pk for row in rows})
-        digests = dict(_DIGESTS.rows(self._conn, {"pks": pks})) if pks else {}
+        digests = dict(_DIGESTS.rows(self._conn, pks)) if pks else {}
         return {row.message_id: digests[row.document_pk] for row in rows}
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:

@@ -15,7 +15,7 @@ from collections import namedtuple
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, InvalidRequestError
 
@@ -64,6 +64,23 @@ class Prepared:
             compiled = _Compiled(statement, dialect, self._columns)
             self._compiled[dialect.name] = compiled
         return compiled
+
+
+class PreparedIn:
+    """A statement over the rows whose ``column`` is in a list of values, built by
+    ``build(condition)`` twice: with ``IN`` for several values, with ``=`` for one, the
+    common case, which then skips expanding the list (that costs more than the query)."""
+
+    def __init__(self, build: Callable[[Any], Any], column):
+        self._one = Prepared(build(column == bindparam("one")))
+        self._many = Prepared(build(column.in_(bindparam("many", expanding=True))))
+
+    def rows(
+        self, conn: Connection, values: Sequence, params: Mapping[str, Any] | None = None
+    ) -> list:
+        if len(values) == 1:
+            return self._one.rows(conn, {**(params or {}), "one": values[0]})
+        return self._many.rows(conn, {**(params or {}), "many": list(values)})
 
 
 class _Compiled:

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Prepared, PreparedIn
 from gateway.store.tables import agencies, deliveries, documents
 
 AGENCY = dict(
@@ -113,6 +113,21 @@ def test_in_lists_expand(engine):
             expected = [(AGENCY["code"], AGENCY["created_at"])] if AGENCY["code"] in codes else []
             assert found == expected
         assert created.rows(conn, {"codes": [], "times": [], "at": AGENCY["created_at"]}) == []
+
+
+def test_a_statement_for_one_value_or_several(engine):
+    """PreparedIn answers for one value (with =) as for several (with IN)."""
+    names = PreparedIn(
+        lambda condition: select(agencies.c.name).where(
+            condition, agencies.c.active == bindparam("active")
+        ),
+        agencies.c.code,
+    )
+    with engine.connect() as conn:
+        for codes in (["x"], [AGENCY["code"]], ["x", AGENCY["code"]], [AGENCY["code"]] * 2):
+            expected = [(AGENCY["name"],)] if AGENCY["code"] in codes else []
+            assert names.rows(conn, codes, {"active": True}) == expected
+            assert names.rows(conn, codes, {"active": False}) == []
 
 
 def test_python_side_defaults_are_refused(engine):
