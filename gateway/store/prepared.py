@@ -94,16 +94,19 @@ class _Compiled:
         self._expands = bool(compiled.post_compile_params or compiled.literal_execute_params)
         self._compiled = compiled
         self.sql = compiled.string
-        self._positions = compiled.positiontup if compiled.positional else None
         self._to_driver = {
             name: processor
             for name, bind in compiled.binds.items()
             if (processor := bind.type.dialect_impl(dialect).bind_processor(dialect))
         }
-        self._binders = [
-            (compiled.escaped_bind_names.get(name, name), bind, name, self._to_driver.get(name))
+        binders = {
+            compiled.escaped_bind_names.get(name, name): (bind, name, self._to_driver.get(name))
             for bind, name in compiled.bind_names.items()
-        ]
+        }
+        # The driver takes the values in order (SQLite), or by name (PostgreSQL).
+        self._names = compiled.positiontup if compiled.positional else list(binders)
+        self._binders = [binders[name] for name in self._names]
+        self._positional = compiled.positional
         columns = getattr(statement, "exported_columns", None) or ()
         self._row = namedtuple("Row", list(columns.keys()), rename=True) if columns else None
         self._from_driver = [
@@ -137,10 +140,10 @@ class _Compiled:
         if not conn.in_transaction():
             conn.begin()  # as Connection.execute would
         if not self._expands:
-            values = self._bound(params)
-            if self._positions is None:
+            values = [_driver_value(params, *binder) for binder in self._binders]
+            if self._positional:
                 return self.sql, values
-            return self.sql, tuple(values[name] for name in self._positions)
+            return self.sql, dict(zip(self._names, values, strict=True))
         state = self._compiled.construct_expanded_state(params)
         values = dict(state.parameters)
         # The statement's own converters, and those of the list's items.
@@ -151,21 +154,19 @@ class _Compiled:
             return state.statement, tuple(values[name] for name in state.positiontup)
         return state.statement, values
 
-    def _bound(self, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The driver's value of each bind parameter, as ``construct_params`` and the
-        types' converters give them, in one pass."""
-        values = {}
-        for escaped, bind, name, processor in self._binders:
-            if bind.key in params:
-                value = params[bind.key]
-            elif name in params:
-                value = params[name]
-            elif bind.required:
-                raise InvalidRequestError(f"A value is required for bind parameter {bind.key!r}")
-            else:
-                value = bind.effective_value if bind.callable else bind.value
-            values[escaped] = value if processor is None else processor(value)
-        return values
+
+def _driver_value(params: Mapping[str, Any], bind, name: str, processor) -> Any:
+    """A bind parameter's value for the driver, as ``construct_params`` and the type's
+    converter give it."""
+    if bind.key in params:
+        value = params[bind.key]
+    elif name in params:
+        value = params[name]
+    elif bind.required:
+        raise InvalidRequestError(f"A value is required for bind parameter {bind.key!r}")
+    else:
+        value = bind.effective_value if bind.callable else bind.value
+    return value if processor is None else processor(value)
 
 
 def begin_on_driver(conn: Connection, sql: str) -> None:
@@ -177,7 +178,7 @@ def _on_driver(conn: Connection, sql: str, values, *, many=False, fetch=False) -
     """Run ``sql`` on the connection's driver cursor: the rows if ``fetch``, or the
     driver's error raised as SQLAlchemy's (the connection invalidated if it is gone)."""
     dialect = conn.dialect
-    driver = conn.connection.driver_connection
+    driver = conn.connection.dbapi_connection  # the driver's own, on a synchronous engine
     cursor = None
     try:
         cursor = driver.cursor()
