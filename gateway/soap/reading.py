@@ -277,6 +277,7 @@ def _no_instruction_in(nodes) -> None:
 
 
 def read_in_pieces(body: bytes, settings: Settings) -> Request:
+    """``body`` read through RequestReader, as a large request is."""
     reader = RequestReader(settings)
     parser = etree.XMLParser(target=reader, **PARSER_OPTIONS)
     parser.feed(body)
