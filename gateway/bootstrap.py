@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from gateway.hub.operators import Operators
 from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
 from gateway.settings import Settings
+from gateway.store.connections import connections_for
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
 from gateway.store.unit_of_work import SqlUnitOfWork
@@ -24,6 +26,7 @@ from gateway.store.unit_of_work import SqlUnitOfWork
 class Gateway:
     settings: Settings
     engine: Engine
+    unit_of_work: Callable[[], SqlUnitOfWork]
     hub: Hub
     directory: Directory
     audit: Audit
@@ -44,12 +47,15 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
             Path(settings.hub_certificate).read_bytes(),
         )
 
+    connections = connections_for(engine, settings.db_timeout_seconds)
+
     def unit_of_work() -> SqlUnitOfWork:
-        return SqlUnitOfWork(engine)
+        return SqlUnitOfWork(connections)
 
     return Gateway(
         settings=settings,
         engine=engine,
+        unit_of_work=unit_of_work,
         hub=Hub(unit_of_work, settings, secret_box=secret_box, signer=signer, ca_bundle=ca_bundle),
         directory=Directory(unit_of_work, secret_box, ca_bundle),
         audit=Audit(unit_of_work, signer.certificate_pem if signer else None),

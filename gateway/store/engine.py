@@ -32,12 +32,9 @@ def _sqlite_engine(url, timeout_seconds: int) -> Engine:
     pool = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # Every transaction takes SQLite's write lock (below), so a process's threads
-        # could only ever use one connection at a time: they queue for the one
-        # connection instead, woken as soon as it is free (SQLite's own wait sleeps a
-        # millisecond and more between tries), and its page cache stays warm (SQLite
-        # drops a connection's cache whenever another connection has written).
-        pool = dict(pool_size=1, max_overflow=0, pool_timeout=timeout_seconds)
+        # The units of work share one connection (store/connections.py); the pool's
+        # second is for direct use beside them, such as a backup.
+        pool = dict(pool_size=2, max_overflow=0, pool_timeout=timeout_seconds)
     engine = create_engine(
         url, connect_args={"timeout": timeout_seconds, "check_same_thread": False}, **pool
     )

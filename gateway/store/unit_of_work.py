@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from gateway.errors import Unavailable
+from gateway.store.connections import OneConnection, PooledConnections
 from gateway.store.evidence_log import SqlEvents
 from gateway.store.messages import SqlMessages
 from gateway.store.repositories import SqlAgencies, SqlNonces, SqlOperators
@@ -14,14 +14,18 @@ from gateway.store.usage import SqlUsage
 
 
 class SqlUnitOfWork:
-    def __init__(self, engine: Engine):
-        self._engine = engine
+    def __init__(self, connections: OneConnection | PooledConnections):
+        self._connections = connections
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
-            self._conn = self._engine.connect()
-            self._transaction = self._conn.begin()
+            self._conn = self._connections.take()
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
+            raise Unavailable() from exc
+        try:
+            self._transaction = self._conn.begin()
+        except (OperationalError, DBAPIError) as exc:
+            self._connections.give_back(self._conn)
             raise Unavailable() from exc
         self.agencies = SqlAgencies(self._conn)
         self.nonces = SqlNonces(self._conn)
@@ -35,9 +39,10 @@ class SqlUnitOfWork:
         try:
             if self._transaction.is_active:
                 self._transaction.rollback()
-            self._conn.close()
         except DBAPIError:
             pass  # the connection is already gone; the error below says why
+        finally:
+            self._connections.give_back(self._conn)
         if isinstance(exc, (OperationalError, PoolTimeout)) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):

@@ -8,7 +8,6 @@ from gateway.bootstrap import build_gateway
 from gateway.errors import Duplicate, InvalidRequest
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
-from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12, H31, H49, document, status
 from tests.unit.test_timeline import Clock
 
@@ -19,7 +18,7 @@ def hub(database_url):
     for code in (G12, H31, H49):
         gateway.directory.add(code, code, "pw")
     clock = Clock()
-    yield Hub(lambda: SqlUnitOfWork(gateway.engine), gateway.settings, clock=clock), clock
+    yield Hub(gateway.unit_of_work, gateway.settings, clock=clock), clock
     gateway.engine.dispose()
 
 

@@ -28,7 +28,6 @@ from gateway.store.tables import (
     documents,
     metadata,
 )
-from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12, H31, H49, document, sample, status
 
 
@@ -126,7 +125,7 @@ def test_leases_expire_and_acks_are_final(database_url):
     gw = build_gateway(Settings(db_url=database_url, lease_seconds=60))
     gw.directory.add(G12, "G12", "pw")
     gw.directory.add(H31, "H31", "pw")
-    hub = Hub(lambda: SqlUnitOfWork(gw.engine), gw.settings, clock=clock)
+    hub = Hub(gw.unit_of_work, gw.settings, clock=clock)
     hub.send(G12, document(recipients=(H31,)))
     [leased] = hub.fetch(H31, 10)
     assert hub.fetch(H31, 10) == []
@@ -165,7 +164,7 @@ def test_a_failed_transaction_stores_nothing(gateway):
         ),
     )
     with pytest.raises(IntegrityError):
-        with SqlUnitOfWork(gateway.engine) as uow:
+        with gateway.unit_of_work() as uow:
             uow.messages.add(broken)
             uow.commit()
     assert count(gateway.engine, documents) == 0
@@ -270,7 +269,7 @@ def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
     gw = build_gateway(Settings(db_url=database_url, retention_days=30))
     for code in (G12, H31, H49):
         gw.directory.add(code, code, "pw")
-    hub = Hub(lambda: SqlUnitOfWork(gw.engine), gw.settings, clock=clock)
+    hub = Hub(gw.unit_of_work, gw.settings, clock=clock)
     hub.send(G12, document(document_id="G12,old", recipients=(H31,)))
     hub.send(G12, document(document_id="G12,waiting", recipients=(H49,)))
     [message] = hub.fetch(H31, 10)
@@ -316,7 +315,7 @@ def test_a_forward_given_up_is_on_the_timeline_and_the_operators_overview(databa
     )  # fmt: skip
     gw = build_gateway(settings)
     gw.directory.add(G12, G12, "pw")
-    hub = Hub(lambda: SqlUnitOfWork(gw.engine), settings, clock=clock)
+    hub = Hub(gw.unit_of_work, settings, clock=clock)
     link = ParentLink(hub, settings, connect=DownParent, clock=clock)
     [sent] = hub.send(G12, document(document_id="G12,far", recipients=(H31,))).deliveries
     assert sent.state is DeliveryState.PENDING

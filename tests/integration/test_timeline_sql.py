@@ -7,7 +7,6 @@ import pytest
 from gateway.bootstrap import build_gateway
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
-from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12, H31, H49
 from tests.unit import test_timeline as scenarios
 from tests.unit.test_timeline import H14, Clock
@@ -25,7 +24,7 @@ def hub(database_url):
     gateway = build_gateway(Settings(db_url=database_url))
     for code in (G12, H31, H49, H14):
         gateway.directory.add(code, f"Cơ quan {code}", "pw")
-    yield Hub(lambda: SqlUnitOfWork(gateway.engine), gateway.settings, clock=Clock())
+    yield Hub(gateway.unit_of_work, gateway.settings, clock=Clock())
     gateway.engine.dispose()
 
 

@@ -1,0 +1,70 @@
+"""Where a unit of work gets its connection: the engine's pool, or one kept connection.
+
+SQLite lets one writer in at a time, and every transaction here writes (it begins with
+``BEGIN IMMEDIATE``), so a process's threads can only ever use one connection at a time.
+On a SQLite file they take turns on one connection kept open for the process: checking a
+connection out of SQLAlchemy's pool and back in cost more than the SQL of a short
+transaction, and the pool's wait and hand-over more again with several threads queuing.
+PostgreSQL runs transactions side by side, so there each unit of work takes its own
+connection from the pool.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+
+class PooledConnections:
+    """A connection from the engine's pool for each unit of work."""
+
+    def __init__(self, engine: Engine):
+        self._engine = engine
+
+    def take(self) -> Connection:
+        return self._engine.connect()
+
+    def give_back(self, conn: Connection) -> None:
+        conn.close()
+
+
+class OneConnection:
+    """One connection, kept open and used by one thread at a time; the others wait for
+    it up to ``timeout_seconds``."""
+
+    def __init__(self, engine: Engine, timeout_seconds: float):
+        self._engine = engine
+        self._timeout = timeout_seconds
+        self._turn = threading.Lock()
+        self._conn: Connection | None = None
+
+    def take(self) -> Connection:
+        if not self._turn.acquire(timeout=self._timeout):
+            raise PoolTimeout(f"the database connection stayed busy for {self._timeout} s")
+        try:
+            if self._conn is None or self._conn.closed or self._conn.invalidated:
+                self._conn = self._engine.connect()
+        except BaseException:
+            self._turn.release()
+            raise
+        return self._conn
+
+    def give_back(self, conn: Connection) -> None:
+        """Release the connection to the next thread (reopened next time if it broke)."""
+        try:
+            if conn.invalidated:
+                self._conn = None
+                conn.close()
+        finally:
+            self._turn.release()
+
+
+def connections_for(engine: Engine, timeout_seconds: float):
+    """One kept connection on a SQLite file, the pool elsewhere (an in-memory SQLite
+    database is one per connection already)."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return OneConnection(engine, timeout_seconds)
+    return PooledConnections(engine)

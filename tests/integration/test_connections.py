@@ -1,0 +1,98 @@
+"""Units of work on a SQLite file share one connection, one thread at a time."""
+
+import threading
+import time
+
+import pytest
+from sqlalchemy import text
+
+from gateway.errors import Unavailable
+from gateway.store.connections import OneConnection, PooledConnections, connections_for
+from gateway.store.engine import make_engine
+from gateway.store.migrate import upgrade
+from gateway.store.unit_of_work import SqlUnitOfWork
+
+
+@pytest.fixture
+def engine(sqlite_url):
+    engine = make_engine(sqlite_url, timeout_seconds=1)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def test_a_sqlite_file_gets_one_kept_connection_and_other_databases_the_pool(engine):
+    assert isinstance(connections_for(engine, 1), OneConnection)
+    memory = make_engine("sqlite://")
+    assert isinstance(connections_for(memory, 1), PooledConnections)
+
+
+def test_threads_take_turns_on_the_one_connection(engine):
+    connections = connections_for(engine, 5)
+    inside, most, seen, lock = [0], [0], set(), threading.Lock()
+
+    def work():
+        for _ in range(20):
+            with SqlUnitOfWork(connections) as uow:
+                with lock:
+                    inside[0] += 1
+                    most[0] = max(most[0], inside[0])
+                    seen.add(id(uow._conn))
+                time.sleep(0.0005)
+                with lock:
+                    inside[0] -= 1
+                uow.commit()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert most[0] == 1 and len(seen) == 1
+
+
+def test_a_thread_that_waits_past_the_timeout_is_told_the_store_is_unavailable(engine):
+    connections = OneConnection(engine, timeout_seconds=0.2)
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with SqlUnitOfWork(connections):
+            held.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(5)
+    try:
+        with pytest.raises(Unavailable):
+            with SqlUnitOfWork(connections):
+                pass
+    finally:
+        release.set()
+        holder.join()
+    with SqlUnitOfWork(connections) as uow:  # free again once the holder is done
+        uow.commit()
+
+
+def test_a_broken_connection_is_replaced_and_its_turn_released(engine):
+    connections = OneConnection(engine, timeout_seconds=1)
+    with SqlUnitOfWork(connections) as uow:
+        broken = uow._conn
+        broken.invalidate()
+    with SqlUnitOfWork(connections) as uow:
+        assert uow._conn is not broken
+        assert uow._conn.execute(text("SELECT 1")).scalar() == 1
+        uow.commit()
+
+
+def test_a_failed_begin_gives_the_connection_back(engine, sqlite_url):
+    other = make_engine(sqlite_url, timeout_seconds=1)
+    connections = OneConnection(engine, timeout_seconds=1)
+    with other.connect() as writer:
+        writer.begin()  # BEGIN IMMEDIATE: holds SQLite's write lock
+        with pytest.raises(Unavailable):
+            with SqlUnitOfWork(connections):
+                pass
+    other.dispose()
+    with SqlUnitOfWork(connections) as uow:
+        uow.commit()
