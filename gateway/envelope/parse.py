@@ -16,7 +16,7 @@ from gateway.envelope.model import (
 from gateway.envelope.schema import element_path, validate
 from gateway.errors import InvalidDocument
 from gateway.security.xmlparser import parse_xml
-from gateway.xmlpaths import every, first, text
+from gateway.xmlpaths import ChildIndex
 
 _ED = f"{{{ns.EDXML}}}"
 _BUSINESS_BLOCKS = (_ED + "Bussiness", _ED + "Business")
@@ -41,46 +41,47 @@ def parse_message(data: bytes, *, max_bytes: int, max_depth: int = 64) -> EdxmlM
             path=element_path(root),
         )
     validate(root)
-    header = first(root, _ENVELOPE, _HEADER, _ED + "MessageHeader")
-    sender = _organ(_exactly_one(header, "From"))
-    if first(header, _ED + "StatusCode") is not None:
-        return _status_message(root, header, sender)
-    return _document_message(root, header, sender)
+    tree = ChildIndex()
+    header = tree.first(root, _ENVELOPE, _HEADER, _ED + "MessageHeader")
+    sender = _organ(tree, _exactly_one(tree, header, "From"))
+    if tree.first(header, _ED + "StatusCode") is not None:
+        return _status_message(tree, root, header, sender)
+    return _document_message(tree, root, header, sender)
 
 
-def _document_message(root, header, sender: Organ) -> EdxmlMessage:
-    recipients = tuple(_organ(to) for to in header.iterchildren(_ED + "To"))
+def _document_message(tree: ChildIndex, root, header, sender: Organ) -> EdxmlMessage:
+    recipients = tuple(_organ(tree, to) for to in tree.children(header, _ED + "To"))
     if not recipients:
         raise InvalidDocument("A document needs at least one To.", path=element_path(header))
-    document_id = _text(_exactly_one(header, "DocumentId"))
-    business = _business_block(root)
-    business_type = _business_type(business)
+    document_id = _text(_exactly_one(tree, header, "DocumentId"))
+    business = _business_block(tree, root)
+    business_type = _business_type(tree, business)
     return EdxmlMessage(
         kind=MessageKind.DOCUMENT,
         sender=sender,
         recipients=_unique(recipients),
         document_id=document_id,
-        code_number=_find_text(header, "Code/CodeNumber"),
-        code_notation=_find_text(header, "Code/CodeNotation"),
-        subject=_find_text(header, "Subject"),
-        document_type=_find_text(header, "DocumentType/Type"),
-        document_type_name=_find_text(header, "DocumentType/TypeName"),
-        promulgation_date=_find_text(header, "PromulgationInfo/PromulgationDate"),
+        code_number=_find_text(tree, header, "Code/CodeNumber"),
+        code_notation=_find_text(tree, header, "Code/CodeNotation"),
+        subject=_find_text(tree, header, "Subject"),
+        document_type=_find_text(tree, header, "DocumentType/Type"),
+        document_type_name=_find_text(tree, header, "DocumentType/TypeName"),
+        promulgation_date=_find_text(tree, header, "PromulgationInfo/PromulgationDate"),
         business_type=business_type,
-        business_document_id=_find_text(business, "DocumentId"),
-        replaced_document_ids=_replaced_ids(business),
-        attachments=_manifest(root),
-        has_xml_signature=_has_xml_signature(root),
+        business_document_id=_find_text(tree, business, "DocumentId"),
+        replaced_document_ids=_replaced_ids(tree, business),
+        attachments=_manifest(tree, root),
+        has_xml_signature=_has_xml_signature(tree, root),
     )
 
 
-def _status_message(root, header, sender: Organ) -> EdxmlMessage:
-    response = _exactly_one(header, "ResponseFor")
+def _status_message(tree: ChildIndex, root, header, sender: Organ) -> EdxmlMessage:
+    response = _exactly_one(tree, header, "ResponseFor")
     response_for = ResponseFor(
-        organ_code=_find_text(response, "OrganId"),
-        document_id=_find_text(response, "DocumentId"),
-        code=_find_text(response, "Code"),
-        promulgation_date=_find_text(response, "PromulgationDate"),
+        organ_code=_find_text(tree, response, "OrganId"),
+        document_id=_find_text(tree, response, "DocumentId"),
+        code=_find_text(tree, response, "Code"),
+        promulgation_date=_find_text(tree, response, "PromulgationDate"),
     )
     if not response_for.document_id:
         raise InvalidDocument(
@@ -89,23 +90,24 @@ def _status_message(root, header, sender: Organ) -> EdxmlMessage:
     return EdxmlMessage(
         kind=MessageKind.STATUS,
         sender=sender,
-        recipients=tuple(_organ(to) for to in header.iterchildren(_ED + "To")),
+        recipients=tuple(_organ(tree, to) for to in tree.children(header, _ED + "To")),
         document_id=response_for.document_id,
-        status_code=_find_text(header, "StatusCode"),
-        status_description=_find_text(header, "Description"),
+        status_code=_find_text(tree, header, "StatusCode"),
+        status_description=_find_text(tree, header, "Description"),
         response_for=response_for,
-        has_xml_signature=_has_xml_signature(root),
+        has_xml_signature=_has_xml_signature(tree, root),
     )
 
 
-def _organ(element) -> Organ:
+def _organ(tree: ChildIndex, element) -> Organ:
     return Organ(
-        code=_text(_exactly_one(element, "OrganId")), name=_find_text(element, "OrganName")
+        code=_text(_exactly_one(tree, element, "OrganId")),
+        name=_find_text(tree, element, "OrganName"),
     )
 
 
-def _exactly_one(parent, name: str):
-    found = list(parent.iterchildren(_ED + name))
+def _exactly_one(tree: ChildIndex, parent, name: str):
+    found = tree.children(parent, _ED + name)
     if len(found) != 1:
         raise InvalidDocument(
             f"Expected exactly one {name}, found {len(found)}.", path=element_path(parent)
@@ -117,9 +119,9 @@ def _text(element) -> str:
     return (element.text or "").strip()
 
 
-def _find_text(parent, path: str) -> str:
+def _find_text(tree: ChildIndex, parent, path: str) -> str:
     """``findtext(path)``, stripped: the text of the first element at ``path``."""
-    return (text(parent, *_qualified(path)) or "").strip()
+    return (tree.text(parent, *_qualified(path)) or "").strip()
 
 
 @functools.cache
@@ -135,21 +137,21 @@ def _unique(organs: tuple[Organ, ...]) -> tuple[Organ, ...]:
     return tuple(seen.values())
 
 
-def _business_block(root):
-    trace = first(root, _ENVELOPE, _HEADER, _ED + "TraceHeaderList")
+def _business_block(tree: ChildIndex, root):
+    trace = tree.first(root, _ENVELOPE, _HEADER, _ED + "TraceHeaderList")
     for tag in _BUSINESS_BLOCKS:
-        block = first(trace, tag)
+        block = tree.first(trace, tag)
         if block is not None:
             return block
     return None
 
 
-def _business_type(business) -> BusinessType:
+def _business_type(tree: ChildIndex, business) -> BusinessType:
     if business is None:
         return BusinessType.NEW
     raw = ""
     for tag in ("BussinessDocType", "BusinessDocType"):
-        raw = raw or (text(business, _ED + tag) or "").strip()
+        raw = raw or (tree.text(business, _ED + tag) or "").strip()
     if not raw:
         return BusinessType.NEW
     try:
@@ -160,25 +162,27 @@ def _business_type(business) -> BusinessType:
         ) from None
 
 
-def _replaced_ids(business) -> tuple[str, ...]:
+def _replaced_ids(tree: ChildIndex, business) -> tuple[str, ...]:
     if business is None:
         return ()
-    ids = every(business, _ED + "ReplacementInfoList", _ED + "ReplacementInfo", _ED + "DocumentId")
+    ids = tree.every(
+        business, _ED + "ReplacementInfoList", _ED + "ReplacementInfo", _ED + "DocumentId"
+    )
     return tuple(found for e in ids if (found := _text(e)))
 
 
-def _manifest(root) -> tuple[Attachment, ...]:
-    references = every(root, _ENVELOPE, _BODY, _ED + "edXMLManifest", _ED + "Reference")
+def _manifest(tree: ChildIndex, root) -> tuple[Attachment, ...]:
+    references = tree.every(root, _ENVELOPE, _BODY, _ED + "edXMLManifest", _ED + "Reference")
     return tuple(
         Attachment(
-            content_id=_find_text(ref, "ContentId"),
-            name=_find_text(ref, "AttachmentName"),
-            content_type=_find_text(ref, "ContentType"),
-            description=_find_text(ref, "Description"),
+            content_id=_find_text(tree, ref, "ContentId"),
+            name=_find_text(tree, ref, "AttachmentName"),
+            content_type=_find_text(tree, ref, "ContentType"),
+            description=_find_text(tree, ref, "Description"),
         )
         for ref in references
     )
 
 
-def _has_xml_signature(root) -> bool:
-    return first(root, _ENVELOPE, _HEADER, _SIGNATURE) is not None
+def _has_xml_signature(tree: ChildIndex, root) -> bool:
+    return tree.first(root, _ENVELOPE, _HEADER, _SIGNATURE) is not None

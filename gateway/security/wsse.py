@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from gateway import ns
 from gateway.errors import AuthenticationFailed
-from gateway.xmlpaths import first, text
+from gateway.xmlpaths import ChildIndex
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
@@ -30,23 +30,24 @@ class UsernameToken:
 
 def read_username_token(header) -> UsernameToken:
     """The UsernameToken of ``wsse:Security`` in a SOAP header; AuthenticationFailed if none."""
-    security = first(header, _WSSE + "Security")
-    token = first(security, _WSSE + "UsernameToken")
+    tree = ChildIndex()
+    security = tree.first(header, _WSSE + "Security")
+    token = tree.first(security, _WSSE + "UsernameToken")
     if token is None:
         raise AuthenticationFailed()
-    password = first(token, _WSSE + "Password")
-    username = (text(token, _WSSE + "Username") or "").strip()
+    password = tree.first(token, _WSSE + "Password")
+    username = (tree.text(token, _WSSE + "Username") or "").strip()
     if not username or password is None:
         raise AuthenticationFailed()
     password_type = password.get("Type", ns.WSSE_PASSWORD_TEXT)
     if password_type not in (ns.WSSE_PASSWORD_TEXT, ns.WSSE_PASSWORD_DIGEST):
         raise AuthenticationFailed()
-    nonce_text = text(token, _WSSE + "Nonce")
-    created_text = (text(token, _WSU + "Created") or "").strip()
-    timestamp = first(security, _WSU + "Timestamp")
+    nonce_text = tree.text(token, _WSSE + "Nonce")
+    created_text = (tree.text(token, _WSU + "Created") or "").strip()
+    timestamp = tree.first(security, _WSU + "Timestamp")
     if not created_text and timestamp is not None:
-        created_text = (text(timestamp, _WSU + "Created") or "").strip()
-    expires_text = text(timestamp, _WSU + "Expires")
+        created_text = (tree.text(timestamp, _WSU + "Created") or "").strip()
+    expires_text = tree.text(timestamp, _WSU + "Expires")
     return UsernameToken(
         username=username,
         password=password.text or "",
