@@ -105,7 +105,10 @@ class _Compiled:
         }
         # The driver takes the values in order (SQLite), or by name (PostgreSQL).
         self._names = compiled.positiontup if compiled.positional else list(binders)
-        self._binders = [binders[name] for name in self._names]
+        self._binders = [
+            (bind.key, processor is None, (bind, name, processor))
+            for bind, name, processor in (binders[name] for name in self._names)
+        ]
         self._positional = compiled.positional
         columns = getattr(statement, "exported_columns", None) or ()
         self._row = namedtuple("Row", list(columns.keys()), rename=True) if columns else None
@@ -117,13 +120,16 @@ class _Compiled:
 
     def run(self, conn: Connection, params: Mapping[str, Any]) -> list:
         sql, values = self._values(conn, params)
-        fetched = _on_driver(conn, sql, values, fetch=self._row is not None)
+        if self._row is None:
+            _on_driver(conn, sql, values)
+            return []
+        fetched = _on_driver(conn, sql, values, fetch=True)
+        if not self._from_driver:
+            return list(map(self._row._make, fetched))
         return [self._row._make(self._converted(row)) for row in fetched]
 
-    def _converted(self, row: tuple):
+    def _converted(self, row: tuple) -> list:
         """A row's values, converted by the columns' types where they have converters."""
-        if not self._from_driver:
-            return row
         values = list(row)
         for index, processor in self._from_driver:
             values[index] = processor(values[index])
@@ -140,7 +146,11 @@ class _Compiled:
         if not conn.in_transaction():
             conn.begin()  # as Connection.execute would
         if not self._expands:
-            values = [_driver_value(params, *binder) for binder in self._binders]
+            values = [
+                # most values are given under the parameter's own key, needing no converter
+                params[key] if plain and key in params else _driver_value(params, *binder)
+                for key, plain, binder in self._binders
+            ]
             if self._positional:
                 return self.sql, values
             return self.sql, dict(zip(self._names, values, strict=True))
@@ -177,7 +187,6 @@ def begin_on_driver(conn: Connection, sql: str) -> None:
 def _on_driver(conn: Connection, sql: str, values, *, many=False, fetch=False) -> Sequence:
     """Run ``sql`` on the connection's driver cursor: the rows if ``fetch``, or the
     driver's error raised as SQLAlchemy's (the connection invalidated if it is gone)."""
-    dialect = conn.dialect
     driver = conn.connection.dbapi_connection  # the driver's own, on a synchronous engine
     cursor = None
     try:
@@ -187,7 +196,8 @@ def _on_driver(conn: Connection, sql: str, values, *, many=False, fetch=False) -
         else:
             cursor.execute(sql, values)
         return cursor.fetchall() if fetch else ()
-    except dialect.loaded_dbapi.Error as error:
+    except conn.dialect.loaded_dbapi.Error as error:
+        dialect = conn.dialect
         gone = dialect.is_disconnect(error, driver, cursor)
         if gone:
             conn.invalidate(error)
