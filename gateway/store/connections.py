@@ -52,8 +52,11 @@ class OneConnection:
         return self._conn
 
     def give_back(self, conn: Connection) -> None:
-        """Release the connection to the next thread (reopened next time if it broke)."""
+        """Release the connection to the next thread: reopened next time if it broke, or
+        if a transaction is still open on it (a rollback that failed)."""
         try:
+            if not conn.invalidated and conn.connection.dbapi_connection.in_transaction:
+                conn.invalidate()
             if conn.invalidated:
                 self._conn = None
                 conn.close()

@@ -96,3 +96,14 @@ def test_a_failed_begin_gives_the_connection_back(engine, sqlite_url):
     other.dispose()
     with SqlUnitOfWork(connections) as uow:
         uow.commit()
+
+
+def test_a_connection_left_in_a_transaction_is_replaced(engine):
+    connections = OneConnection(engine, timeout_seconds=1)
+    with SqlUnitOfWork(connections) as uow:
+        uow.commit()
+        left = uow._conn
+        left.connection.dbapi_connection.execute("BEGIN")  # as if a rollback had failed
+    with SqlUnitOfWork(connections) as uow:
+        assert uow._conn is not left
+        uow.commit()
