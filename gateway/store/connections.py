@@ -2,11 +2,13 @@
 
 SQLite lets one writer in at a time, and every transaction here writes (it begins with
 ``BEGIN IMMEDIATE``), so a process's threads can only ever use one connection at a time.
-On a SQLite file they take turns on one connection kept open for the process: checking a
-connection out of SQLAlchemy's pool and back in cost more than the SQL of a short
-transaction, and the pool's wait and hand-over more again with several threads queuing.
-PostgreSQL runs transactions side by side, so there each unit of work takes its own
-connection from the pool.
+On a SQLite file they take turns on one connection kept open for the process, each woken
+as soon as it is free (SQLite's own wait for its lock sleeps a millisecond and more between
+tries), with its page cache warm (SQLite drops a connection's cache whenever another
+connection has written), and without checking a connection out of SQLAlchemy's pool and
+back in, which cost more than the SQL of a short transaction. PostgreSQL runs
+transactions side by side, so there each unit of work takes its own connection from the
+pool.
 """
 
 from __future__ import annotations
