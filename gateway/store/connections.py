@@ -9,10 +9,20 @@ connection has written), and without checking a connection out of SQLAlchemy's p
 back in, which cost more than the SQL of a short transaction. PostgreSQL runs
 transactions side by side, so there each unit of work takes its own connection from the
 pool.
+
+A commit on the kept connection writes the write-ahead log without waiting for the disk
+(``synchronous=NORMAL``); the unit of work then hands the connection on and waits for the
+log to reach the disk (``sync``) before its request is answered. The next transaction
+runs while the disk works, and one sync covers every transaction committed before it
+began (group commit): SQLite's own sync at each commit (``synchronous=FULL``) held the
+connection, and with it every other request, for as long as the disk took. Nothing is
+answered before it is durable, as before: the log is replayed in order after a power
+loss, so a synced log holds every earlier transaction too.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 
 from sqlalchemy import Connection, Engine
@@ -31,6 +41,13 @@ class PooledConnections:
     def give_back(self, conn: Connection) -> None:
         conn.close()
 
+    def committed(self) -> int:
+        """Nothing to count: the database made the commit durable before it returned."""
+        return 0
+
+    def sync(self, commit: int) -> None:
+        """Nothing to wait for."""
+
 
 class OneConnection:
     """One connection, kept open and used by one thread at a time; the others wait for
@@ -41,6 +58,12 @@ class OneConnection:
         self._timeout = timeout_seconds
         self._turn = threading.Lock()
         self._conn: Connection | None = None
+        self._log = os.path.abspath(engine.url.database) + "-wal"
+        self._commits = 0
+        """Commits made on the kept connection so far, counted in turn."""
+        self._synced = 0
+        """How many of them the log on disk is known to hold."""
+        self._syncing = threading.Lock()
 
     def take(self) -> Connection:
         if not self._turn.acquire(timeout=self._timeout):
@@ -48,6 +71,7 @@ class OneConnection:
         try:
             if self._conn is None or self._conn.closed or self._conn.invalidated:
                 self._conn = self._engine.connect()
+                self._conn.connection.dbapi_connection.execute("PRAGMA synchronous=NORMAL")
         except BaseException:
             self._turn.release()
             raise
@@ -64,6 +88,30 @@ class OneConnection:
                 conn.close()
         finally:
             self._turn.release()
+
+    def committed(self) -> int:
+        """Count a commit just made (by the thread whose turn it is); its number."""
+        self._commits += 1
+        return self._commits
+
+    def sync(self, commit: int) -> None:
+        """Return once commit number ``commit`` is on disk: at once if a sync that began
+        after it has ended, otherwise after syncing the log (OSError if the disk fails)."""
+        with self._syncing:
+            if self._synced >= commit:
+                return
+            covered = self._commits  # every commit counted has written its log
+            try:
+                log = os.open(self._log, os.O_RDONLY)
+            except FileNotFoundError:
+                # No log: the last connection to close moved it into the database file
+                # and synced that.
+                return
+            try:
+                os.fsync(log)
+            finally:
+                os.close(log)
+            self._synced = covered
 
 
 def connections_for(engine: Engine, timeout_seconds: float):

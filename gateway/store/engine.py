@@ -45,7 +45,8 @@ def _sqlite_engine(url, timeout_seconds: int) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         # WAL lets readers run beside the writer; synchronous=FULL makes every
-        # commit durable across a power loss, not only a process crash.
+        # commit durable across a power loss, not only a process crash. (The units of
+        # work's kept connection syncs after its commits instead: store/connections.py.)
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -16,6 +16,8 @@ from gateway.store.usage import SqlUsage
 class SqlUnitOfWork:
     def __init__(self, connections: OneConnection | PooledConnections):
         self._connections = connections
+        self._commit = 0
+        """The number of this unit's commit, to wait for until it is on disk."""
 
     def __enter__(self) -> SqlUnitOfWork:
         try:
@@ -43,6 +45,11 @@ class SqlUnitOfWork:
             pass  # the connection is already gone; the error below says why
         finally:
             self._connections.give_back(self._conn)
+        if self._commit:
+            try:
+                self._connections.sync(self._commit)
+            except OSError as error:
+                raise Unavailable() from error
         if isinstance(exc, (OperationalError, PoolTimeout)) or (
             isinstance(exc, DBAPIError) and exc.connection_invalidated
         ):
@@ -50,3 +57,4 @@ class SqlUnitOfWork:
 
     def commit(self) -> None:
         self._transaction.commit()
+        self._commit = self._connections.committed()

@@ -1,16 +1,20 @@
 """Units of work on a SQLite file share one connection, one thread at a time."""
 
+import os
 import threading
 import time
+from datetime import date
 
 import pytest
 from sqlalchemy import text
 
 from gateway.errors import Unavailable
+from gateway.store import connections as connections_module
 from gateway.store.connections import OneConnection, PooledConnections, connections_for
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
 from gateway.store.unit_of_work import SqlUnitOfWork
+from tests.builders import G12
 
 
 @pytest.fixture
@@ -107,3 +111,60 @@ def test_a_connection_left_in_a_transaction_is_replaced(engine):
     with SqlUnitOfWork(connections) as uow:
         assert uow._conn is not left
         uow.commit()
+
+
+class _Disk:
+    """Records the files synced through ``os.fsync`` in store/connections.py."""
+
+    def __init__(self, monkeypatch, fail: bool = False):
+        self.synced: list[str] = []
+        self._fail = fail
+        monkeypatch.setattr(connections_module.os, "fsync", self.fsync)
+
+    def fsync(self, fd: int) -> None:
+        if self._fail:
+            raise OSError(5, "Input/output error")
+        self.synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+
+
+def _synchronous(conn) -> int:
+    return conn.execute(text("PRAGMA synchronous")).scalar()
+
+
+def test_the_kept_connection_commits_without_waiting_and_then_syncs_the_log(engine, monkeypatch):
+    disk = _Disk(monkeypatch)
+    connections = OneConnection(engine, timeout_seconds=1)
+    with SqlUnitOfWork(connections) as uow:
+        assert _synchronous(uow._conn) == 1  # NORMAL: the commit does not wait for the disk
+        uow.usage.count_day(G12, date(2026, 12, 1), 100)
+        uow.commit()
+        assert disk.synced == []
+    assert disk.synced == [os.path.abspath(engine.url.database) + "-wal"]
+    with engine.connect() as other:  # every other connection syncs at each commit
+        assert _synchronous(other) == 2
+
+
+def test_a_unit_that_commits_nothing_waits_for_no_disk(engine, monkeypatch):
+    disk = _Disk(monkeypatch)
+    with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)):
+        pass
+    assert disk.synced == []
+
+
+def test_one_sync_covers_every_commit_made_before_it_began(engine, monkeypatch):
+    disk = _Disk(monkeypatch)
+    connections = OneConnection(engine, timeout_seconds=1)
+    first, second = connections.committed(), connections.committed()
+    connections.sync(first)  # syncs the log as it is after both commits
+    connections.sync(second)
+    assert len(disk.synced) == 1
+    connections.sync(connections.committed())
+    assert len(disk.synced) == 2
+
+
+def test_a_failed_sync_is_reported_as_unavailable(engine, monkeypatch):
+    _Disk(monkeypatch, fail=True)
+    with pytest.raises(Unavailable):
+        with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)) as uow:
+            uow.usage.count_day(G12, date(2026, 12, 1), 100)
+            uow.commit()
