@@ -26,11 +26,14 @@ RECORD_FIELDS = (
 )  # fmt: skip
 
 
+_CANONICAL = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+"""The fixed form of a record (``json.dumps`` with these options builds one per call)."""
+
+
 def record_hash(record: dict) -> str:
     """SHA-256 over the record's fields (including the previous hash) in a fixed form."""
     canonical = {name: plain(record[name]) for name in RECORD_FIELDS}
-    data = json.dumps(canonical, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(canonical).encode("utf-8")).hexdigest()
 
 
 def checkpoint_message(seq: int, head_hash: str, at: datetime) -> bytes:

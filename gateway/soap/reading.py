@@ -49,10 +49,13 @@ class Unusual(Exception):
 
 
 class Base64Spool:
-    """Decodes base64 text as it arrives into a spool file, up to ``limit`` bytes."""
+    """Decodes base64 text as it arrives, up to ``limit`` bytes: kept in memory up to
+    SPOOL_IN_MEMORY, in a temporary file past that."""
 
     def __init__(self, limit: int):
-        self.file = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        self._pieces: list[bytes] = []
+        """The decoded bytes, until they pass SPOOL_IN_MEMORY; then they go to a file."""
+        self._file = None
         self.size = 0
         self._limit = limit
         self._pending = b""
@@ -73,8 +76,10 @@ class Base64Spool:
         """The decoded bytes (read once, here, for the hub)."""
         if self._pending:
             raise Unusual("base64 of a length that is not a multiple of 4")
-        self.file.seek(0)
-        return self.file.read()
+        if self._file is None:
+            return self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
+        self._file.seek(0)
+        return self._file.read()
 
     def _decode(self, encoded: bytes) -> None:
         if not encoded:
@@ -88,7 +93,14 @@ class Base64Spool:
         if self.size > self._limit:
             raise TooLarge(f"The document is over {self._limit} bytes; at most {self._limit} "
                            "are accepted.")  # fmt: skip
-        self.file.write(decoded)
+        if self._file is not None:
+            self._file.write(decoded)
+        elif self.size <= SPOOL_IN_MEMORY:
+            self._pieces.append(decoded)
+        else:
+            self._file = tempfile.TemporaryFile()
+            self._file.writelines((*self._pieces, decoded))
+            self._pieces = []
 
 
 class Request:

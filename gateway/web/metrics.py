@@ -7,6 +7,7 @@ multiprocess mode).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -49,10 +50,18 @@ def observed(operation: str):
 def record(operation: str, outcome: str, seconds: float) -> None:
     """Count one request of ``operation`` that ended in ``outcome`` (ok or a fault code)."""
     outcome = outcome.split(":", 1)[-1]
-    REQUESTS.labels(operation, outcome).inc()
+    count, latency = _series(operation, outcome)
+    count.inc()
     if outcome == "Server.Busy":
         BUSY.labels("quota").inc()
-    LATENCY.labels(operation).observe(seconds)
+    latency.observe(seconds)
+
+
+@functools.cache
+def _series(operation: str, outcome: str):
+    """The counter and histogram of one operation and outcome (``labels`` looks them up
+    under a lock at every call)."""
+    return REQUESTS.labels(operation, outcome), LATENCY.labels(operation)
 
 
 def count_refusal(code: str) -> None:

@@ -1,6 +1,8 @@
 """The streaming front reads a small request from its parsed tree and a large one as it
 arrives: both readings take and refuse exactly the same requests."""
 
+import base64
+
 import pytest
 from hypothesis import given, settings
 from lxml import etree
@@ -155,3 +157,18 @@ def well_formed(body: bytes) -> bool:
     except (etree.LxmlError, ValueError):
         return False
     return True
+
+
+def test_a_document_is_decoded_in_memory_up_to_the_spool_size_and_then_into_a_file(
+    monkeypatch,
+):
+    monkeypatch.setattr(reading, "SPOOL_IN_MEMORY", 12)
+    content = b"the first part, then the rest past the spool size"
+    text = base64.b64encode(content).decode()
+    spool = reading.Base64Spool(limit=1000)
+    spool.write(text[:6])  # cut inside a quantum: 4 bytes decoded, 2 characters kept
+    spool.write(text[6:16])
+    assert spool._file is None and spool.size == 12
+    spool.write(text[16:])
+    assert spool._file is not None
+    assert spool.finish() == content
