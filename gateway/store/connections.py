@@ -108,7 +108,7 @@ class OneConnection:
                 # and synced that.
                 return
             try:
-                os.fsync(log)
+                os.fdatasync(log)  # as SQLite does: the data, not the times
             finally:
                 os.close(log)
             self._synced = covered

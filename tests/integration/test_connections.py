@@ -114,14 +114,14 @@ def test_a_connection_left_in_a_transaction_is_replaced(engine):
 
 
 class _Disk:
-    """Records the files synced through ``os.fsync`` in store/connections.py."""
+    """Records the files synced through ``os.fdatasync`` in store/connections.py."""
 
     def __init__(self, monkeypatch, fail: bool = False):
         self.synced: list[str] = []
         self._fail = fail
-        monkeypatch.setattr(connections_module.os, "fsync", self.fsync)
+        monkeypatch.setattr(connections_module.os, "fdatasync", self.fdatasync)
 
-    def fsync(self, fd: int) -> None:
+    def fdatasync(self, fd: int) -> None:
         if self._fail:
             raise OSError(5, "Input/output error")
         self.synced.append(os.readlink(f"/proc/self/fd/{fd}"))
