@@ -18,6 +18,7 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,37 +101,58 @@ def echo_body(content: bytes) -> bytes:
     ).encode()
 
 
-def throughput(folder: Path, seconds: float) -> list[Figure]:
-    sample = document(recipients=(H31,), attachment=b"%PDF" + bytes(7000))  # about 10 KB
-    port = free_port()
+def sample_document() -> bytes:
+    """The throughput benchmarks' edXML: about 10 KB."""
+    return document(recipients=(H31,), attachment=b"%PDF" + bytes(7000))
+
+
+def start_echo(port: int) -> subprocess.Popen:
+    """The baseline echo service, on the same gunicorn settings as the hub."""
     echo = subprocess.Popen(
         [sys.executable, "-m", "bench.echo", "--port", str(port),
          "--threads", str(SERVER_THREADS)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
-    hub = start_hub(
-        folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0,
-        workers=1, threads=SERVER_THREADS,
-    )  # fmt: skip
+    _wait(f"http://127.0.0.1:{port}/?wsdl")
+    return echo
+
+
+def echo_rate(port: int, sample: bytes):
+    """The echo's rate measure: seconds -> requests per second."""
+    return lambda seconds: rate(f"http://127.0.0.1:{port}/", lambda: echo_body(sample), seconds)
+
+
+def hub_rates(hub, sample: bytes) -> dict:
+    """A hub's rate measures (seconds -> requests per second): SendDocument alone, and the
+    Send+Get+Ack cycle."""
+    password = hub.passwords[G12]
+
+    def send():
+        unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
+        return envelope(send_body(unique), G12, password)
+
+    return {
+        "send": lambda seconds: rate(hub.url, send, seconds),
+        "cycle": lambda seconds: cycle_rate(hub, sample, seconds),
+    }
+
+
+def throughput(folder: Path, seconds: float) -> list[Figure]:
+    sample = sample_document()
+    port = free_port()
+    echo = start_echo(port)
     try:
-        _wait(f"http://127.0.0.1:{port}/?wsdl")
-        password = hub.passwords[G12]
-
-        def send():
-            unique = sample.replace(b"15/BTTTT-VP", uuid.uuid4().hex.encode())
-            return envelope(send_body(unique), G12, password)
-
-        rates = interleaved(
-            {
-                "echo": lambda s: rate(f"http://127.0.0.1:{port}/", lambda: echo_body(sample), s),
-                "send": lambda s: rate(hub.url, send, s),
-                "cycle": lambda s: cycle_rate(hub, sample, s),
-            },
-            seconds,
-        )
+        hub = start_hub(
+            folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0,
+            workers=1, threads=SERVER_THREADS,
+        )  # fmt: skip
+        try:
+            rates = interleaved({"echo": echo_rate(port, sample), **hub_rates(hub, sample)},
+                                seconds)  # fmt: skip
+        finally:
+            stop_hub(hub)
     finally:
         echo.terminate()
-        stop_hub(hub)
     baseline, sends, cycles = rates["echo"], rates["send"], rates["cycle"]
     return [
         Figure("echo baseline (requests/s)", baseline, "", None),
@@ -221,39 +243,49 @@ def seeded(db_url: str, agencies: int, pending: int):
     return gateway, codes
 
 
-def fetch_latency(gateway, codes: list[str], samples: int = 40) -> float:
-    """Median seconds of a GetDocuments (lease 10) and its AckDocument, over many agencies."""
-    timings = []
+def fetch_latencies(gateway, codes: list[str], samples: int) -> Iterator[float]:
+    """Seconds of a GetDocuments (lease 10) and its AckDocument, one agency after another."""
     for code in codes[1 : samples + 1]:
         started = time.perf_counter()
         messages = gateway.hub.fetch(code, 10)
         gateway.hub.acknowledge(code, [m.message_id for m in messages])
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings)
+        yield time.perf_counter() - started
 
 
 def backlog(folder: Path, small: int, large: int, db_url: str | None) -> list[Figure]:
+    """GetDocuments at a large backlog over at a small one. On SQLite both stores are
+    open at once and asked in turn, so that the machine's drift weighs on both alike;
+    PostgreSQL's one database holds one backlog at a time."""
     figures = []
-    for label, url in (("SQLite", None), ("PostgreSQL", db_url)):
-        if label == "PostgreSQL" and not url:
-            continue
+    stores = [_backlog_store(f"sqlite:///{folder / f'backlog-{size}.db'}", size)
+              for size in (small, large)]  # fmt: skip
+    samples = min(100, *(len(codes) - 1 for _, codes in stores))  # one agency each
+    turns = zip(*(fetch_latencies(*store, samples=samples) for store in stores), strict=True)
+    at_small, at_large = (statistics.median(column) for column in zip(*turns, strict=True))
+    figures.append(_backlog_figure("SQLite", small, large, at_large / at_small))
+    for gateway, _ in stores:
+        gateway.engine.dispose()
+    if db_url:
         latencies = []
         for size in (small, large):
-            target = url or f"sqlite:///{folder / f'backlog-{size}.db'}"
-            if url:
-                _reset_postgres(url)
-            # At least 10 pending per agency, so that every GetDocuments leases a full
-            # batch of 10 at both sizes: the latency compared is the backlog's, not the
-            # batch's (1,000 over 1,000 agencies would lease one message each).
-            gateway, codes = seeded(target, min(1000, size // 10), size)
-            latencies.append(fetch_latency(gateway, codes))
+            _reset_postgres(db_url)
+            gateway, codes = _backlog_store(db_url, size)
+            latencies.append(statistics.median(fetch_latencies(gateway, codes, samples=40)))
             gateway.engine.dispose()
-        ratio = latencies[1] / latencies[0]
-        figures.append(
-            Figure(f"GetDocuments at {large:,} / at {small:,} ({label})", ratio, "<= 1.50",
-                   ratio <= 1.5)
-        )  # fmt: skip
+        figures.append(_backlog_figure("PostgreSQL", small, large, latencies[1] / latencies[0]))
     return figures
+
+
+def _backlog_store(db_url: str, size: int):
+    # At least 10 pending per agency, so that every GetDocuments leases a full batch of
+    # 10 at both sizes: the latency compared is the backlog's, not the batch's (1,000
+    # over 1,000 agencies would lease one message each).
+    return seeded(db_url, min(1000, size // 10), size)
+
+
+def _backlog_figure(label: str, small: int, large: int, ratio: float) -> Figure:
+    return Figure(f"GetDocuments at {large:,} / at {small:,} ({label})", ratio, "<= 1.50",
+                  ratio <= 1.5)  # fmt: skip
 
 
 def _reset_postgres(url: str) -> None:
@@ -306,16 +338,22 @@ def concurrency(folder: Path, messages: int, pollers: int = 50) -> list[Figure]:
 # --- a large document -------------------------------------------------------------------
 
 
-def worker_memory(master_pid: int) -> tuple[int, int]:
-    """(VmRSS, VmHWM) in KiB of the gateway's worker process."""
+def worker_status(master_pid: int) -> dict[str, str]:
+    """The /proc status fields of gunicorn's (one) worker process under ``master_pid``."""
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
         except (OSError, ValueError):
             continue
         if fields.get("PPid", "").strip() == str(master_pid):
-            return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
+            return {name: value.strip() for name, value in fields.items()}
     raise RuntimeError("no worker process found")
+
+
+def worker_memory(master_pid: int) -> tuple[int, int]:
+    """(VmRSS, VmHWM) in KiB of the gateway's worker process."""
+    fields = worker_status(master_pid)
+    return int(fields["VmRSS"].split()[0]), int(fields["VmHWM"].split()[0])
 
 
 def large_document(folder: Path, megabytes: int) -> list[Figure]:

@@ -31,15 +31,19 @@ class RunningHub:
     process: subprocess.Popen
     log: Path
     passwords: dict = field(default_factory=dict)
+    source: Path | None = None
 
     def admin(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return run_admin(self.env, *args, stdin=stdin)
+        return run_admin(self.env, *args, stdin=stdin, source=self.source)
 
 
-def run_admin(env: dict, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+def run_admin(
+    env: dict, *args: str, stdin: str | None = None, source: Path | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "gateway.cli", *args],
         env=env,
+        cwd=source,
         input=stdin,
         capture_output=True,
         text=True,
@@ -55,12 +59,17 @@ def free_port() -> int:
 
 
 def start_hub(
-    tmp: Path, db_url: str, register: bool = True, port: int | None = None, **settings
-) -> RunningHub:
-    """Start ``lienthong-gateway serve`` in its own process group, agencies registered."""
+    tmp: Path, db_url: str, register: bool = True, port: int | None = None,
+    source: Path | None = None, **settings,
+) -> RunningHub:  # fmt: skip
+    """Start ``lienthong-gateway serve`` in its own process group, agencies registered.
+
+    ``source`` is another checkout to run instead of this one (``python -m`` puts the
+    current directory first on ``sys.path``, so it runs from there)."""
     port = port or free_port()
     env = {
         **os.environ,
+        **({"PYTHONPATH": str(source)} if source else {}),
         "LIENTHONG_DB_URL": db_url,
         "LIENTHONG_PORT": str(port),
         "LIENTHONG_HUB_KEY": SecretBox.generate_key(),
@@ -71,11 +80,12 @@ def start_hub(
     passwords[DIGEST_AGENCY] = "digest-secret"
     passwords.update({code: f"pw-{code}" for code in REAL_AGENCIES})
     if register:
-        _register(env)
+        _register(env, source)
     log = tmp / f"gateway-{port}.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway.cli", "serve"],
         env=env,
+        cwd=source,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -85,40 +95,24 @@ def start_hub(
     while time.monotonic() < deadline:
         try:
             if requests.get(f"{url}?wsdl", timeout=1).status_code == 200:
-                return RunningHub(url, env, process, log, passwords)
+                return RunningHub(url, env, process, log, passwords, source)
         except requests.ConnectionError:
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"the gateway did not start:\n{log.read_text()}")
 
 
-def _register(env: dict) -> None:
+def _register(env: dict, source: Path | None) -> None:
+    def add(*args: str, stdin: str | None = None) -> None:
+        added = run_admin(env, "agency", "add", *args, stdin=stdin, source=source)
+        assert added.returncode == 0, added.stderr
+
     for code, password in PASSWORDS.items():
-        assert (
-            run_admin(
-                env, "agency", "add", code, "--name", f"Cơ quan {code}", "--password", password
-            ).returncode
-            == 0
-        )
-    added = run_admin(
-        env,
-        "agency",
-        "add",
-        DIGEST_AGENCY,
-        "--name",
-        "UBND tỉnh Cao Bằng",
-        "--password-stdin",
-        "--allow-digest",
-        stdin="digest-secret\n",
-    )
-    assert added.returncode == 0, added.stderr
+        add(code, "--name", f"Cơ quan {code}", "--password", password)
+    add(DIGEST_AGENCY, "--name", "UBND tỉnh Cao Bằng", "--password-stdin", "--allow-digest",
+        stdin="digest-secret\n")  # fmt: skip
     for code in REAL_AGENCIES:
-        assert (
-            run_admin(
-                env, "agency", "add", code, "--name", code, "--password", f"pw-{code}"
-            ).returncode
-            == 0
-        )
+        add(code, "--name", code, "--password", f"pw-{code}")
 
 
 def stop_hub(hub: RunningHub) -> None:

@@ -1,7 +1,7 @@
 """`make bench-smoke` in the suite: every figure is measured and printed (targets are not
 asserted here; benchmarks are not unit tests)."""
 
-from bench import figures
+from bench import figures, sidebyside
 
 
 def test_the_benchmark_prints_every_figure(capsys):
@@ -11,3 +11,14 @@ def test_the_benchmark_prints_every_figure(capsys):
                  "leased twice", "delivered / sent", "round trip byte-exact",
                  "memory growth"):  # fmt: skip
         assert name in output
+
+
+def test_two_versions_side_by_side_print_their_rates_and_costs(capsys):
+    assert sidebyside.main([".", "--seconds", "0.5"]) == 0  # this checkout as both
+    rows = capsys.readouterr().out.splitlines()[1:]
+    assert [row[: figures.NAME_WIDTH].strip() for row in rows] == [
+        "echo (requests/s)", "SendDocument / echo", "Send+Get+Ack cycle / echo",
+        "worker CPU per request, SendDocument (ms)",
+        "worker CPU per request, Send+Get+Ack cycle (ms)",
+    ]  # fmt: skip
+    assert all(float(value) > 0 for row in rows for value in row.split()[-2:])
