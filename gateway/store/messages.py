@@ -439,7 +439,7 @@ class SqlMessages:
         if not message_ids:
             return []
         rows = self._conn.execute(
-            select(events).where(events.c.message_id.in_(message_ids)).order_by(events.c.id)
+            select(events).where(events.c.message_id.in_(message_ids)).order_by(events.c.seq)
         )
         return [
             EventRecord(row.message_id, row.at, row.kind, row.status_code, row.detail)

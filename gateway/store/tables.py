@@ -148,7 +148,8 @@ Index(
 events = Table(
     "events",
     metadata,
-    Column("id", Id, primary_key=True, autoincrement=True),
+    # The chain's own order is the key: on SQLite the rows' b-tree, with no second index.
+    Column("seq", Id, primary_key=True, autoincrement=False),
     Column("at", UTCDateTime, nullable=False),
     Column("kind", String(32), nullable=False),
     Column("agency", String(35), nullable=False),
@@ -156,7 +157,6 @@ events = Table(
     Column("message_id", String(36), nullable=False, default=""),
     Column("detail", Unicode(1000), nullable=False, default=""),
     Column("status_code", String(2), nullable=False, default=""),
-    Column("seq", BigInteger, nullable=False, unique=True),
     Column("content_sha256", String(64), nullable=False, default=""),
     Column("prev_hash", String(64), nullable=False),
     Column("record_hash", String(64), nullable=False),
