@@ -58,7 +58,8 @@ class OneConnection:
         self._timeout = timeout_seconds
         self._turn = threading.Lock()
         self._conn: Connection | None = None
-        self._log = os.path.abspath(engine.url.database) + "-wal"
+        self._log = ""
+        """The write-ahead log's path, as SQLite names it (symbolic links resolved)."""
         self._commits = 0
         """Commits made on the kept connection so far, counted in turn."""
         self._synced = 0
@@ -71,7 +72,10 @@ class OneConnection:
         try:
             if self._conn is None or self._conn.closed or self._conn.invalidated:
                 self._conn = self._engine.connect()
-                self._conn.connection.dbapi_connection.execute("PRAGMA synchronous=NORMAL")
+                driver = self._conn.connection.dbapi_connection
+                driver.execute("PRAGMA synchronous=NORMAL")
+                files = {name: path for _, name, path in driver.execute("PRAGMA database_list")}
+                self._log = files["main"] + "-wal"
         except BaseException:
             self._turn.release()
             raise

@@ -139,7 +139,7 @@ def test_the_kept_connection_commits_without_waiting_and_then_syncs_the_log(engi
         uow.usage.count_day(G12, date(2026, 12, 1), 100)
         uow.commit()
         assert disk.synced == []
-    assert disk.synced == [os.path.abspath(engine.url.database) + "-wal"]
+    assert disk.synced == [os.path.realpath(engine.url.database) + "-wal"]
     with engine.connect() as other:  # every other connection syncs at each commit
         assert _synchronous(other) == 2
 
@@ -154,6 +154,8 @@ def test_a_unit_that_commits_nothing_waits_for_no_disk(engine, monkeypatch):
 def test_one_sync_covers_every_commit_made_before_it_began(engine, monkeypatch):
     disk = _Disk(monkeypatch)
     connections = OneConnection(engine, timeout_seconds=1)
+    with SqlUnitOfWork(connections):  # opens the connection, commits nothing
+        pass
     first, second = connections.committed(), connections.committed()
     connections.sync(first)  # syncs the log as it is after both commits
     connections.sync(second)
@@ -168,3 +170,16 @@ def test_a_failed_sync_is_reported_as_unavailable(engine, monkeypatch):
         with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)) as uow:
             uow.usage.count_day(G12, date(2026, 12, 1), 100)
             uow.commit()
+
+
+def test_the_log_synced_is_the_one_sqlite_writes_through_a_symbolic_link(tmp_path, monkeypatch):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    engine = make_engine(f"sqlite:///{tmp_path / 'link' / 'hub.db'}", timeout_seconds=1)
+    upgrade(engine)
+    disk = _Disk(monkeypatch)
+    with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)) as uow:
+        uow.usage.count_day(G12, date(2026, 12, 1), 100)
+        uow.commit()
+    engine.dispose()
+    assert disk.synced == [str(tmp_path / "data" / "hub.db-wal")]
