@@ -221,7 +221,5 @@ operator_sessions = Table(
     Column("token_sha256", String(64), primary_key=True),
     Column("operator", Unicode(100), ForeignKey("operators.name"), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
-    # On SQLite the rows live in their key's b-tree: each sign-in writes one page fewer.
-    sqlite_with_rowid=False,
 )
 """Dashboard sign-ins, by the SHA-256 of the cookie's token (the token itself is not kept)."""

@@ -70,6 +70,23 @@ def test_migrations_create_exactly_the_declared_schema(gateway):
         assert compare_metadata(context, metadata) == []
 
 
+def test_sqlite_keeps_rows_in_their_key_where_the_schema_says_so(sqlite_url):
+    """(Alembic's comparison does not look at WITHOUT ROWID.)"""
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    with engine.connect() as conn:
+        created = dict(
+            conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'table'").all()
+        )
+    engine.dispose()
+    declared = {
+        name: not table.dialect_options["sqlite"]["with_rowid"]
+        for name, table in metadata.tables.items()
+    }
+    assert {name: "WITHOUT ROWID" in created[name] for name in declared} == declared
+    assert declared["nonces"]
+
+
 def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
     engine = make_engine(database_url)
     config = alembic_config()
