@@ -38,7 +38,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def counted(measure, pid: int, spent: dict, key: str):
+def counted(measure, pid: int, spent: dict, key: tuple[str, str]):
     """``measure``, adding the requests it made and the CPU time ``pid`` spent on them
     to ``spent[key]``."""
 
