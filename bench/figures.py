@@ -161,17 +161,23 @@ def throughput(folder: Path, seconds: float) -> list[Figure]:
     ]
 
 
-def interleaved(measures: dict, seconds: float) -> dict[str, float]:
+def interleaved(
+    measures: dict, seconds: float, rounds: list[dict] | None = None
+) -> dict[str, float]:
     """Each measure's rate over ``seconds``, taken in slices of about SLICE_SECONDS: the
     measures in turn, in reverse order every other round, so that the machine's drift
-    weighs on all of them alike."""
-    rounds = max(1, round(seconds / SLICE_SECONDS))
-    piece = seconds / rounds
+    weighs on all of them alike. Each round's rates are appended to ``rounds`` if given."""
+    count = max(1, round(seconds / SLICE_SECONDS))
+    piece = seconds / count
     done = dict.fromkeys(measures, 0.0)
     names = list(measures)
-    for number in range(rounds):
+    for number in range(count):
+        this_round = {}
         for name in names if number % 2 == 0 else reversed(names):
-            done[name] += measures[name](piece) * piece
+            this_round[name] = measures[name](piece)
+            done[name] += this_round[name] * piece
+        if rounds is not None:
+            rounds.append(this_round)
     return {name: done[name] / seconds for name in names}
 
 

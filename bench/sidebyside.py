@@ -7,13 +7,16 @@ turn in short slices, so that a change shows through this machine's drift.
 This checkout is "after"; each hub runs from its own tree (``python -m`` puts the
 current directory first on ``sys.path``, so a hub started from here would run this
 checkout's code whatever ``PYTHONPATH`` says). Besides each rate over the echo's, it
-prints the worker's CPU time (user and system) per request.
+prints the worker's CPU time (user and system) per request, and each rate of "after"
+over "before" round by round, with twice its standard error: a change smaller than that
+is one this machine's drift can hide.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import tempfile
 from pathlib import Path
 
@@ -52,8 +55,18 @@ def counted(measure, pid: int, spent: dict, key: tuple[str, str]):
     return run
 
 
-def compare(before: Path, seconds: float) -> list[tuple[str, float, float]]:
-    """(figure, before, after) rows, each rate measured for ``seconds`` in slices."""
+def change(rounds: list[dict], name: str) -> tuple[float, float | None]:
+    """The mean over ``rounds`` of rate ``name`` after over before, and twice its standard
+    error (None from a single round)."""
+    ratios = [r[name, "after"] / r[name, "before"] for r in rounds]
+    if len(ratios) < 2:
+        return ratios[0], None
+    return statistics.mean(ratios), 2 * statistics.stdev(ratios) / len(ratios) ** 0.5
+
+
+def compare(before: Path, seconds: float) -> tuple[list[tuple[str, float, float]], list]:
+    """(figure, before, after) rows, each rate measured for ``seconds`` in slices; and
+    (figure, after/before, its spread, rounds) for each hub rate."""
     folder = Path(tempfile.mkdtemp(prefix="lienthong-sidebyside-"))
     sample, port = sample_document(), free_port()
     echo = start_echo(port)
@@ -70,7 +83,8 @@ def compare(before: Path, seconds: float) -> list[tuple[str, float, float]]:
             worker = int(worker_status(hub.process.pid)["Pid"])
             for name, measure in hub_rates(hub, sample).items():
                 measures[name, version] = counted(measure, worker, spent, (name, version))
-        rates = interleaved(measures, seconds)
+        rounds: list[dict] = []
+        rates = interleaved(measures, seconds, rounds)
     finally:
         for hub in hubs.values():
             stop_hub(hub)
@@ -83,7 +97,11 @@ def compare(before: Path, seconds: float) -> list[tuple[str, float, float]]:
             f"worker CPU per request, {label} (ms)",
             *(1000 * spent[name, v][1] / spent[name, v][0] for v in hubs),
         ))  # fmt: skip
-    return rows
+    changes = [
+        (f"{label} after / before", *change(rounds, name), len(rounds))
+        for name, label in (("send", "SendDocument"), ("cycle", "Send+Get+Ack cycle"))
+    ]
+    return rows, changes
 
 
 def main(argv=None) -> int:
@@ -91,10 +109,13 @@ def main(argv=None) -> int:
     parser.add_argument("before", type=Path, help="the other checkout, run as 'before'")
     parser.add_argument("--seconds", type=float, default=12.0, help="of each rate, in slices")
     args = parser.parse_args(argv)
-    rows = compare(args.before, args.seconds)
+    rows, changes = compare(args.before, args.seconds)
     print(f"{'figure':<{NAME_WIDTH}} {'before':>10} {'after':>10}")
     for name, before, after in rows:
         print(f"{name:<{NAME_WIDTH}} {before:>10.3f} {after:>10.3f}")
+    for name, ratio, spread, count in changes:
+        spread_text = f"± {spread:.3f} over {count} rounds" if spread is not None else "(one round)"
+        print(f"{name:<{NAME_WIDTH}} {ratio:>10.3f} {spread_text}")
     return 0
 
 

@@ -20,5 +20,7 @@ def test_two_versions_side_by_side_print_their_rates_and_costs(capsys):
         "echo (requests/s)", "SendDocument / echo", "Send+Get+Ack cycle / echo",
         "worker CPU per request, SendDocument (ms)",
         "worker CPU per request, Send+Get+Ack cycle (ms)",
+        "SendDocument after / before", "Send+Get+Ack cycle after / before",
     ]  # fmt: skip
-    assert all(float(value) > 0 for row in rows for value in row.split()[-2:])
+    assert all(float(value) > 0 for row in rows[:5] for value in row.split()[-2:])
+    assert all(float(row[figures.NAME_WIDTH :].split()[0]) > 0 for row in rows[5:])

@@ -1,6 +1,7 @@
 """Throughput is measured in alternating slices, so that drift weighs on every measure."""
 
 from bench.figures import SLICE_SECONDS, interleaved
+from bench.sidebyside import change
 
 
 def test_measures_take_turns_and_their_rates_are_kept():
@@ -24,3 +25,22 @@ def test_measures_take_turns_and_their_rates_are_kept():
 def test_a_short_run_is_one_slice():
     rates = interleaved({"echo": lambda seconds: seconds * 10}, 1.0)
     assert rates == {"echo": 10.0}
+
+
+def test_each_round_is_kept_for_the_spread():
+    rounds = []
+    rates = iter([100.0, 50.0, 110.0, 50.0])
+    interleaved(
+        {"before": lambda seconds: next(rates), "after": lambda seconds: next(rates)},
+        2 * SLICE_SECONDS, rounds,
+    )  # fmt: skip
+    # the second round runs in reverse order: "after" first
+    assert rounds == [{"before": 100.0, "after": 50.0}, {"after": 110.0, "before": 50.0}]
+
+
+def test_the_change_is_the_mean_ratio_with_twice_its_standard_error():
+    rounds = [{("send", "before"): 100.0, ("send", "after"): after} for after in (90.0, 110.0)]
+    ratio, spread = change(rounds, "send")
+    assert ratio == 1.0
+    assert round(spread, 6) == round(2 * (0.2 / 2**0.5) / 2**0.5, 6)  # stdev 0.1414, n = 2
+    assert change(rounds[:1], "send") == (0.9, None)
