@@ -17,7 +17,9 @@ runs while the disk works, and one sync covers every transaction committed befor
 began (group commit): SQLite's own sync at each commit (``synchronous=FULL``) held the
 connection, and with it every other request, for as long as the disk took. Nothing is
 answered before it is durable, as before: the log is replayed in order after a power
-loss, so a synced log holds every earlier transaction too.
+loss, so a synced log holds every earlier transaction too. The log is copied back into
+the database file by a thread beside the requests (store/wal_checkpoints.py), not inside
+one of their commits.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import threading
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from gateway.store.wal_checkpoints import WalCheckpointer
 
 
 class PooledConnections:
@@ -65,6 +69,7 @@ class OneConnection:
         self._synced = 0
         """How many of them the log on disk is known to hold."""
         self._syncing = threading.Lock()
+        self._checkpointer: WalCheckpointer | None = None
 
     def take(self) -> Connection:
         if not self._turn.acquire(timeout=self._timeout):
@@ -74,8 +79,12 @@ class OneConnection:
                 self._conn = self._engine.connect()
                 driver = self._conn.connection.dbapi_connection
                 driver.execute("PRAGMA synchronous=NORMAL")
+                driver.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work
                 files = {name: path for _, name, path in driver.execute("PRAGMA database_list")}
                 self._log = files["main"] + "-wal"
+                if self._checkpointer is None:
+                    self._checkpointer = WalCheckpointer(files["main"], self._turn, self._timeout)
+                self._checkpointer.start()
         except BaseException:
             self._turn.release()
             raise
