@@ -32,7 +32,7 @@ from gateway.hub.model import (
 from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
 from gateway.hub.quotas import check_quota, day_of
-from gateway.hub.signing import signature_mark
+from gateway.hub.signing import SignatureChecks
 from gateway.hub.statistics import AgencyStatistics, agency_statistics
 from gateway.security.evidence import CheckpointSigner
 from gateway.security.secretbox import SecretBox
@@ -69,7 +69,7 @@ class Hub:
         self._clock = clock
         self._secret_box = secret_box
         self._signer = signer
-        self._ca_bundle = ca_bundle
+        self._signatures = SignatureChecks(settings, ca_bundle)
         self._passwords = PasswordCache()
         self._next_nonce_purge = datetime.min.replace(tzinfo=UTC)
         self._topology = sending.Topology(
@@ -115,8 +115,9 @@ class Hub:
             raise
         sha256 = sending.sha256_of(content)
         key = sending.idempotency_key(message, sha256)
+        ahead = self._signatures.ahead(message, content, self._clock())
         try:
-            return self._store(caller, message, content, sha256, key)
+            return self._store(caller, message, content, sha256, key, ahead)
         except GatewayError as error:
             self._record_refusal(caller, message.document_id, sha256, error)
             raise
@@ -150,7 +151,7 @@ class Hub:
             content, max_bytes=settings.max_document_bytes, max_depth=settings.max_xml_depth
         )
 
-    def _store(self, caller, message, content, sha256, key) -> SendResult:
+    def _store(self, caller, message, content, sha256, key, ahead) -> SendResult:
         now = self._clock()
         with self._uow() as uow:
             agency = self._sign_in(uow, caller)
@@ -168,10 +169,7 @@ class Hub:
             if sender_code == agency or sender.certificate:
                 # A child hub vouches for the agencies behind it; their signatures are
                 # checked here only when this hub holds their certificate too.
-                signature = signature_mark(
-                    sender, message, content,
-                    settings=self._settings, ca_bundle=self._ca_bundle, now=now,
-                )  # fmt: skip
+                signature = self._signatures.mark(sender, message, content, now, ahead)
             document = self._add_document(
                 uow, agency, message, content, sha256, key, routing, signature, now
             )

@@ -1,0 +1,100 @@
+"""Signatures verified before the transaction, against the sender's last known certificate."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from gateway.envelope.parse import parse_message
+from gateway.errors import SignatureInvalid, SignatureRequired
+from gateway.hub import signing
+from gateway.hub.model import Agency
+from gateway.hub.signing import SignatureChecks
+from gateway.security.keys import self_signed
+from gateway.security.signatures import sign_edxml
+from gateway.settings import Settings
+from tests.builders import G12, document
+
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def keys():
+    return self_signed("G12"), self_signed("G12, renewed")
+
+
+@pytest.fixture
+def verified(monkeypatch):
+    """The contents whose signature was verified, in order."""
+    seen = []
+    verify = signing.verify_edxml
+
+    def counting(content, certificate, **options):
+        seen.append(content)
+        return verify(content, certificate, **options)
+
+    monkeypatch.setattr(signing, "verify_edxml", counting)
+    return seen
+
+
+def _signed(key_pair, document_id: str) -> tuple:
+    key, cert = key_pair
+    content = sign_edxml(document(document_id=document_id), key, cert)
+    return parse_message(content, max_bytes=10**7), content
+
+
+def _sender(cert: bytes | None, policy: str = "optional") -> Agency:
+    certificate = cert.decode() if cert else None
+    return Agency(G12, "G12", "hash", certificate=certificate, signature_policy=policy)
+
+
+def test_a_sender_s_first_document_is_verified_in_the_transaction(keys, verified):
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    message, content = _signed(keys[0], "G12,1")
+    assert checks.ahead(message, content, NOW) is None
+    assert checks.mark(_sender(keys[0][1]), message, content, NOW, None) == "valid"
+    assert verified == [content]
+
+
+def test_later_documents_are_verified_ahead_and_not_again(keys, verified):
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    first, first_content = _signed(keys[0], "G12,1")
+    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+    message, content = _signed(keys[0], "G12,2")
+    ahead = checks.ahead(message, content, NOW)
+    assert verified == [first_content, content]
+    assert checks.mark(_sender(keys[0][1]), message, content, NOW, ahead) == "valid"
+    assert verified == [first_content, content]
+
+
+def test_a_refusal_worked_out_ahead_is_raised_in_the_transaction(keys, verified):
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    first, first_content = _signed(keys[0], "G12,1")
+    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+    forged, content = _signed(keys[1], "G12,forged")  # signed with a key G12 does not have
+    ahead = checks.ahead(forged, content, NOW)
+    with pytest.raises(SignatureInvalid):
+        checks.mark(_sender(keys[0][1]), forged, content, NOW, ahead)
+    assert len(verified) == 2
+
+
+def test_a_certificate_changed_meanwhile_is_verified_again(keys, verified):
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    first, first_content = _signed(keys[0], "G12,1")
+    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+    renewed, content = _signed(keys[1], "G12,renewed")
+    ahead = checks.ahead(renewed, content, NOW)
+    assert ahead.refusal is not None  # against the old certificate
+    assert checks.mark(_sender(keys[1][1]), renewed, content, NOW, ahead) == "valid"
+    assert len(verified) == 3
+
+
+def test_unsigned_documents_are_judged_in_the_transaction_by_the_sender_s_policy(keys):
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    first, first_content = _signed(keys[0], "G12,1")
+    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+    content = document(document_id="G12,plain")
+    message = parse_message(content, max_bytes=10**7)
+    assert checks.ahead(message, content, NOW) is None
+    assert checks.mark(_sender(keys[0][1]), message, content, NOW, None) == "none"
+    with pytest.raises(SignatureRequired):
+        checks.mark(_sender(keys[0][1], "required"), message, content, NOW, None)
