@@ -9,10 +9,13 @@ times a second instead: it copies whatever is committed without holding up the w
 
 SQLite starts the log over from its beginning only when a write transaction begins with
 all of the log copied, which a steady stream of writes may never leave time for. So once
-the log is over ``restart_pages`` long, the thread takes the connection's turn (this
-process's writers wait on the turn, not in SQLite's busy handler) and runs a RESTART
-checkpoint, which also waits for other processes' writers; the next transaction then
-writes the log from its beginning again.
+the log is over ``restart_pages`` long, the thread takes the connection's turn, so that
+this process's writers wait, and checkpoints again: the copy of what was committed since
+the last one, a few milliseconds. The next transaction then writes the log from its
+beginning. The thread never waits inside SQLite (passive checkpoints do not), so a long
+read such as a backup cannot make it hold the turn: the log grows until the read ends, as
+with SQLite's own checkpoints. Writers in other processes may keep the log from starting
+over while they write.
 """
 
 from __future__ import annotations
@@ -65,15 +68,23 @@ class WalCheckpointer:
         )
 
     def checkpoint(self, conn: sqlite3.Connection) -> tuple[int, int]:
-        """Copy what the log holds; make it start over if it is long. Returns the log's
-        length in pages and how many of them are copied, after the passive checkpoint."""
-        _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        """Copy what the log holds; if it is long, copy the rest with this process's
+        writers held off, so that the next transaction starts it over. Returns the log's
+        length in pages and how many of them are copied, after the first copy."""
+        pages, copied = _passive(conn)
         if pages >= self._restart_pages and self._turn.acquire(timeout=self._timeout):
             try:
-                conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+                _passive(conn)
             finally:
                 self._turn.release()
         return pages, copied
+
+
+def _passive(conn: sqlite3.Connection) -> tuple[int, int]:
+    """A checkpoint that copies what it can without waiting: the log's length in pages
+    and how many of them are copied."""
+    _, pages, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    return pages, copied
 
 
 def _checkpoint_while_used(checkpointer_ref, conn: sqlite3.Connection, interval: float):
