@@ -156,3 +156,19 @@ def test_a_long_read_does_not_make_the_thread_hold_the_turn(engine):
     reader.execute("COMMIT")
     reader.close()
     conn.close()
+
+
+def test_the_log_file_is_cut_back_when_it_starts_over(engine):
+    connections = OneConnection(engine, timeout_seconds=1, log_size_limit=2**20)
+    with SqlUnitOfWork(connections) as uow:
+        uow._conn.exec_driver_sql("CREATE TABLE scratch (data BLOB)")
+        uow._conn.exec_driver_sql("INSERT INTO scratch VALUES (zeroblob(3000000))")
+        uow.commit()
+    log = engine.url.database + "-wal"
+    assert os.path.getsize(log) > 3_000_000
+    checkpointer = WalCheckpointer(engine.url.database, threading.Lock(), 1)
+    conn = checkpointer.connect()
+    checkpointer.checkpoint(conn)  # all of it copied: the next transaction starts over
+    conn.close()
+    _count(connections)
+    assert os.path.getsize(log) <= 2**20
