@@ -47,10 +47,16 @@ class Figure:
     value: float
     target: str
     met: bool | None
+    spread: float | None = None
+    """Twice the standard error of the value, where it is measured round by round."""
 
     def row(self) -> str:
         verdict = {True: "met", False: "MISSED", None: ""}[self.met]
-        return f"{self.name:<{NAME_WIDTH}} {self.value:>12.3f}  {self.target:<12} {verdict}"
+        spread = f"± {self.spread:.3f}" if self.spread is not None else ""
+        return (
+            f"{self.name:<{NAME_WIDTH}} {self.value:>12.3f} {spread:<8}  {self.target:<12} "
+            f"{verdict}"
+        )
 
 
 # --- throughput -------------------------------------------------------------------------
@@ -146,19 +152,33 @@ def throughput(folder: Path, seconds: float) -> list[Figure]:
             folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0,
             workers=1, threads=SERVER_THREADS,
         )  # fmt: skip
+        rounds: list[dict] = []
         try:
             rates = interleaved({"echo": echo_rate(port, sample), **hub_rates(hub, sample)},
-                                seconds)  # fmt: skip
+                                seconds, rounds)  # fmt: skip
         finally:
             stop_hub(hub)
     finally:
         echo.terminate()
-    baseline, sends, cycles = rates["echo"], rates["send"], rates["cycle"]
+    baseline = rates["echo"]
+    send, cycle = rates["send"] / baseline, rates["cycle"] / baseline
+    send_spread = ratio_over_rounds(rounds, "send", "echo")[1]
+    cycle_spread = ratio_over_rounds(rounds, "cycle", "echo")[1]
     return [
         Figure("echo baseline (requests/s)", baseline, "", None),
-        Figure("SendDocument / echo", sends / baseline, ">= 0.80", sends / baseline >= 0.80),
-        Figure("Send+Get+Ack cycle / echo", cycles / baseline, ">= 1.00", cycles / baseline >= 1),
+        Figure("SendDocument / echo", send, ">= 0.80", send >= 0.80, send_spread),
+        Figure("Send+Get+Ack cycle / echo", cycle, ">= 1.00", cycle >= 1, cycle_spread),
     ]
+
+
+def ratio_over_rounds(rounds: list[dict], over, under) -> tuple[float, float | None]:
+    """The mean over ``rounds`` of rate ``over`` / rate ``under``, and twice its standard
+    error (None from a single round): a difference smaller than that is one this
+    machine's drift can hide."""
+    ratios = [r[over] / r[under] for r in rounds]
+    if len(ratios) < 2:
+        return ratios[0], None
+    return statistics.mean(ratios), 2 * statistics.stdev(ratios) / len(ratios) ** 0.5
 
 
 def interleaved(
@@ -400,7 +420,7 @@ def main(argv=None) -> int:
         *concurrency(folder, sizes["pollers"]),
         *large_document(folder, sizes["megabytes"]),
     ]
-    print(f"{'figure':<{NAME_WIDTH}} {'value':>12}  {'target':<12}")
+    print(f"{'figure':<{NAME_WIDTH}} {'value':>12} {'':<8}  {'target':<12}")
     for figure in figures:
         print(figure.row())
     return 0

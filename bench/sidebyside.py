@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from bench.figures import (
     echo_rate,
     hub_rates,
     interleaved,
+    ratio_over_rounds,
     sample_document,
     start_echo,
     worker_status,
@@ -58,10 +58,7 @@ def counted(measure, pid: int, spent: dict, key: tuple[str, str]):
 def change(rounds: list[dict], name: str) -> tuple[float, float | None]:
     """The mean over ``rounds`` of rate ``name`` after over before, and twice its standard
     error (None from a single round)."""
-    ratios = [r[name, "after"] / r[name, "before"] for r in rounds]
-    if len(ratios) < 2:
-        return ratios[0], None
-    return statistics.mean(ratios), 2 * statistics.stdev(ratios) / len(ratios) ** 0.5
+    return ratio_over_rounds(rounds, (name, "after"), (name, "before"))
 
 
 def compare(before: Path, seconds: float) -> tuple[list[tuple[str, float, float]], list]:

@@ -1,6 +1,6 @@
 """Throughput is measured in alternating slices, so that drift weighs on every measure."""
 
-from bench.figures import SLICE_SECONDS, interleaved
+from bench.figures import SLICE_SECONDS, Figure, interleaved, ratio_over_rounds
 from bench.sidebyside import change
 
 
@@ -44,3 +44,12 @@ def test_the_change_is_the_mean_ratio_with_twice_its_standard_error():
     assert ratio == 1.0
     assert round(spread, 6) == round(2 * (0.2 / 2**0.5) / 2**0.5, 6)  # stdev 0.1414, n = 2
     assert change(rounds[:1], "send") == (0.9, None)
+
+
+def test_a_figure_measured_round_by_round_is_printed_with_its_spread():
+    rounds = [{"send": send, "echo": 100.0} for send in (70.0, 80.0, 90.0)]
+    ratio, spread = ratio_over_rounds(rounds, "send", "echo")
+    assert round(ratio, 6) == 0.8 and round(spread, 6) == round(2 * 0.1 / 3**0.5, 6)
+    row = Figure("SendDocument / echo", ratio, ">= 0.80", True, spread).row()
+    assert "0.800 ± 0.115" in row and row.endswith("met")
+    assert "±" not in Figure("echo baseline", 500.0, "", None).row()
