@@ -17,22 +17,14 @@ from gateway.store.unit_of_work import SqlUnitOfWork
 from tests.builders import G12
 
 
-@pytest.fixture
-def engine(sqlite_url):
-    engine = make_engine(sqlite_url, timeout_seconds=1)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-def test_a_sqlite_file_gets_one_kept_connection_and_other_databases_the_pool(engine):
-    assert isinstance(connections_for(engine, 1), OneConnection)
+def test_a_sqlite_file_gets_one_kept_connection_and_other_databases_the_pool(sqlite_engine):
+    assert isinstance(connections_for(sqlite_engine, 1), OneConnection)
     memory = make_engine("sqlite://")
     assert isinstance(connections_for(memory, 1), PooledConnections)
 
 
-def test_threads_take_turns_on_the_one_connection(engine):
-    connections = connections_for(engine, 5)
+def test_threads_take_turns_on_the_one_connection(sqlite_engine):
+    connections = connections_for(sqlite_engine, 5)
     inside, most, seen, lock = [0], [0], set(), threading.Lock()
 
     def work():
@@ -55,8 +47,8 @@ def test_threads_take_turns_on_the_one_connection(engine):
     assert most[0] == 1 and len(seen) == 1
 
 
-def test_a_thread_that_waits_past_the_timeout_is_told_the_store_is_unavailable(engine):
-    connections = OneConnection(engine, timeout_seconds=0.2)
+def test_a_thread_that_waits_past_the_timeout_is_told_the_store_is_unavailable(sqlite_engine):
+    connections = OneConnection(sqlite_engine, timeout_seconds=0.2)
     held, release = threading.Event(), threading.Event()
 
     def hold():
@@ -78,8 +70,8 @@ def test_a_thread_that_waits_past_the_timeout_is_told_the_store_is_unavailable(e
         uow.commit()
 
 
-def test_a_broken_connection_is_replaced_and_its_turn_released(engine):
-    connections = OneConnection(engine, timeout_seconds=1)
+def test_a_broken_connection_is_replaced_and_its_turn_released(sqlite_engine):
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
     with SqlUnitOfWork(connections) as uow:
         broken = uow._conn
         broken.invalidate()
@@ -89,9 +81,9 @@ def test_a_broken_connection_is_replaced_and_its_turn_released(engine):
         uow.commit()
 
 
-def test_a_failed_begin_gives_the_connection_back(engine, sqlite_url):
+def test_a_failed_begin_gives_the_connection_back(sqlite_engine, sqlite_url):
     other = make_engine(sqlite_url, timeout_seconds=1)
-    connections = OneConnection(engine, timeout_seconds=1)
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
     with other.connect() as writer:
         writer.begin()  # BEGIN IMMEDIATE: holds SQLite's write lock
         with pytest.raises(Unavailable):
@@ -102,8 +94,8 @@ def test_a_failed_begin_gives_the_connection_back(engine, sqlite_url):
         uow.commit()
 
 
-def test_a_connection_left_in_a_transaction_is_replaced(engine):
-    connections = OneConnection(engine, timeout_seconds=1)
+def test_a_connection_left_in_a_transaction_is_replaced(sqlite_engine):
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
     with SqlUnitOfWork(connections) as uow:
         uow.commit()
         left = uow._conn
@@ -131,29 +123,31 @@ def _synchronous(conn) -> int:
     return conn.execute(text("PRAGMA synchronous")).scalar()
 
 
-def test_the_kept_connection_commits_without_waiting_and_then_syncs_the_log(engine, monkeypatch):
+def test_the_kept_connection_commits_without_waiting_and_then_syncs_the_log(
+    sqlite_engine, monkeypatch
+):
     disk = _Disk(monkeypatch)
-    connections = OneConnection(engine, timeout_seconds=1)
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
     with SqlUnitOfWork(connections) as uow:
         assert _synchronous(uow._conn) == 1  # NORMAL: the commit does not wait for the disk
         uow.usage.count_day(G12, date(2026, 12, 1), 100)
         uow.commit()
         assert disk.synced == []
-    assert disk.synced == [os.path.realpath(engine.url.database) + "-wal"]
-    with engine.connect() as other:  # every other connection syncs at each commit
+    assert disk.synced == [os.path.realpath(sqlite_engine.url.database) + "-wal"]
+    with sqlite_engine.connect() as other:  # every other connection syncs at each commit
         assert _synchronous(other) == 2
 
 
-def test_a_unit_that_commits_nothing_waits_for_no_disk(engine, monkeypatch):
+def test_a_unit_that_commits_nothing_waits_for_no_disk(sqlite_engine, monkeypatch):
     disk = _Disk(monkeypatch)
-    with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)):
+    with SqlUnitOfWork(OneConnection(sqlite_engine, timeout_seconds=1)):
         pass
     assert disk.synced == []
 
 
-def test_one_sync_covers_every_commit_made_before_it_began(engine, monkeypatch):
+def test_one_sync_covers_every_commit_made_before_it_began(sqlite_engine, monkeypatch):
     disk = _Disk(monkeypatch)
-    connections = OneConnection(engine, timeout_seconds=1)
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
     with SqlUnitOfWork(connections):  # opens the connection, commits nothing
         pass
     first, second = connections.committed(), connections.committed()
@@ -164,10 +158,10 @@ def test_one_sync_covers_every_commit_made_before_it_began(engine, monkeypatch):
     assert len(disk.synced) == 2
 
 
-def test_a_failed_sync_is_reported_as_unavailable(engine, monkeypatch):
+def test_a_failed_sync_is_reported_as_unavailable(sqlite_engine, monkeypatch):
     _Disk(monkeypatch, fail=True)
     with pytest.raises(Unavailable):
-        with SqlUnitOfWork(OneConnection(engine, timeout_seconds=1)) as uow:
+        with SqlUnitOfWork(OneConnection(sqlite_engine, timeout_seconds=1)) as uow:
             uow.usage.count_day(G12, date(2026, 12, 1), 100)
             uow.commit()
 

@@ -25,15 +25,25 @@ def keys():
 @pytest.fixture
 def verified(monkeypatch):
     """The contents whose signature was verified, in order."""
-    seen = []
+    contents = []
     verify = signing.verify_edxml
 
     def counting(content, certificate, **options):
-        seen.append(content)
+        contents.append(content)
         return verify(content, certificate, **options)
 
     monkeypatch.setattr(signing, "verify_edxml", counting)
-    return seen
+    return contents
+
+
+@pytest.fixture
+def seen(keys, verified) -> SignatureChecks:
+    """Checks that have verified G12's first signed document (in its transaction)."""
+    checks = SignatureChecks(Settings(), ca_bundle=None)
+    message, content = _signed(keys[0], "G12,1")
+    checks.mark(_sender(keys[0][1]), message, content, NOW, None)
+    verified.clear()
+    return checks
 
 
 def _signed(key_pair, document_id: str) -> tuple:
@@ -55,46 +65,34 @@ def test_a_sender_s_first_document_is_verified_in_the_transaction(keys, verified
     assert verified == [content]
 
 
-def test_later_documents_are_verified_ahead_and_not_again(keys, verified):
-    checks = SignatureChecks(Settings(), ca_bundle=None)
-    first, first_content = _signed(keys[0], "G12,1")
-    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+def test_later_documents_are_verified_ahead_and_not_again(keys, verified, seen):
     message, content = _signed(keys[0], "G12,2")
-    ahead = checks.ahead(message, content, NOW)
-    assert verified == [first_content, content]
-    assert checks.mark(_sender(keys[0][1]), message, content, NOW, ahead) == "valid"
-    assert verified == [first_content, content]
+    ahead = seen.ahead(message, content, NOW)
+    assert verified == [content]
+    assert seen.mark(_sender(keys[0][1]), message, content, NOW, ahead) == "valid"
+    assert verified == [content]
 
 
-def test_a_refusal_worked_out_ahead_is_raised_in_the_transaction(keys, verified):
-    checks = SignatureChecks(Settings(), ca_bundle=None)
-    first, first_content = _signed(keys[0], "G12,1")
-    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+def test_a_refusal_worked_out_ahead_is_raised_in_the_transaction(keys, verified, seen):
     forged, content = _signed(keys[1], "G12,forged")  # signed with a key G12 does not have
-    ahead = checks.ahead(forged, content, NOW)
+    ahead = seen.ahead(forged, content, NOW)
     with pytest.raises(SignatureInvalid):
-        checks.mark(_sender(keys[0][1]), forged, content, NOW, ahead)
-    assert len(verified) == 2
+        seen.mark(_sender(keys[0][1]), forged, content, NOW, ahead)
+    assert verified == [content]
 
 
-def test_a_certificate_changed_meanwhile_is_verified_again(keys, verified):
-    checks = SignatureChecks(Settings(), ca_bundle=None)
-    first, first_content = _signed(keys[0], "G12,1")
-    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+def test_a_certificate_changed_meanwhile_is_verified_again(keys, verified, seen):
     renewed, content = _signed(keys[1], "G12,renewed")
-    ahead = checks.ahead(renewed, content, NOW)
+    ahead = seen.ahead(renewed, content, NOW)
     assert ahead.refusal is not None  # against the old certificate
-    assert checks.mark(_sender(keys[1][1]), renewed, content, NOW, ahead) == "valid"
-    assert len(verified) == 3
+    assert seen.mark(_sender(keys[1][1]), renewed, content, NOW, ahead) == "valid"
+    assert verified == [content, content]
 
 
-def test_unsigned_documents_are_judged_in_the_transaction_by_the_sender_s_policy(keys):
-    checks = SignatureChecks(Settings(), ca_bundle=None)
-    first, first_content = _signed(keys[0], "G12,1")
-    checks.mark(_sender(keys[0][1]), first, first_content, NOW, None)
+def test_unsigned_documents_are_judged_in_the_transaction_by_the_sender_s_policy(keys, seen):
     content = document(document_id="G12,plain")
     message = parse_message(content, max_bytes=10**7)
-    assert checks.ahead(message, content, NOW) is None
-    assert checks.mark(_sender(keys[0][1]), message, content, NOW, None) == "none"
+    assert seen.ahead(message, content, NOW) is None
+    assert seen.mark(_sender(keys[0][1]), message, content, NOW, None) == "none"
     with pytest.raises(SignatureRequired):
-        checks.mark(_sender(keys[0][1], "required"), message, content, NOW, None)
+        seen.mark(_sender(keys[0][1], "required"), message, content, NOW, None)
