@@ -128,8 +128,9 @@ class Hub:
             return result
 
     def _stored_meanwhile(self, caller, message, sha256: str, key: str) -> SendResult | None:
-        """The answer when another request stored the same key between this one's lookup
-        and its insert: its result, or the same refusal the lookup would have given."""
+        """The answer to a message whose key was stored already, by an earlier send of it
+        or by another request just now: that send's result, or Duplicate if it stored
+        other bytes; None if nothing is stored under the key."""
         try:
             with self._uow() as uow:
                 self._sign_in(uow, caller)
@@ -154,22 +155,28 @@ class Hub:
     def _store(self, caller, message, content, sha256, key, ahead) -> SendResult:
         now = self._clock()
         with self._uow() as uow:
+            # The caller, the sender and the recipients, read in one query.
+            caller_code = caller if isinstance(caller, str) else caller.username
+            uow.agencies.get_many((caller_code, message.sender.code, *message.recipient_codes))
             agency = self._sign_in(uow, caller)
             routing = sending.route(
                 uow, agency, message, self._settings.max_recipients, self._topology
             )
             sender_code = message.sender.code
-            previous = sending.previous_result(uow, sender_code, key, sha256)
-            if previous is not None:
-                uow.commit()  # the nonce, if any
-                return previous
             sender = uow.agencies.get(sender_code)
-            check_quota(uow, sender, len(content), now, self._settings)
-            signature = "none"
-            if sender_code == agency or sender.certificate:
-                # A child hub vouches for the agencies behind it; their signatures are
-                # checked here only when this hub holds their certificate too.
-                signature = self._signatures.mark(sender, message, content, now, ahead)
+            try:
+                check_quota(uow, sender, len(content), now, self._settings)
+                signature = "none"
+                if sender_code == agency or sender.certificate:
+                    # A child hub vouches for the agencies behind it; their signatures are
+                    # checked here only when this hub holds their certificate too.
+                    signature = self._signatures.mark(sender, message, content, now, ahead)
+            except GatewayError:
+                if uow.messages.find(sender_code, key) is not None:
+                    raise DuplicateKey(key) from None  # a retry, answered as the first time
+                raise
+            # DuplicateKey if the message was stored before: a retry is told its first
+            # answer, found only then, so that a first send looks nothing up.
             document = self._add_document(
                 uow, agency, message, content, sha256, key, routing, signature, now
             )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
@@ -29,8 +29,8 @@ class DuplicateKey(Exception):
 class AgencyRepository(Protocol):
     def get(self, code: str) -> Agency | None: ...
 
-    def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
-        """The agencies among ``codes`` that are registered, by code."""
+    def get_many(self, codes: Iterable[str]) -> dict[str, Agency]:
+        """The agencies among ``codes`` that are registered, by code, read together."""
 
     def add(self, agency: Agency) -> None: ...
 

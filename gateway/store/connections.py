@@ -30,11 +30,15 @@ import threading
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gateway.store.evidence_log import KnownHead
 from gateway.store.wal_checkpoints import WalCheckpointer
 
 
 class PooledConnections:
     """A connection from the engine's pool for each unit of work."""
+
+    known_head = None
+    """Workers append to the evidence chain side by side: each reads its head."""
 
     def __init__(self, engine: Engine):
         self._engine = engine
@@ -78,6 +82,8 @@ class OneConnection:
         """How many of them the log on disk is known to hold."""
         self._syncing = threading.Lock()
         self._checkpointer: WalCheckpointer | None = None
+        self.known_head = KnownHead()
+        """The evidence chain's head as this connection last moved it."""
 
     def take(self) -> Connection:
         if not self._turn.acquire(timeout=self._timeout):

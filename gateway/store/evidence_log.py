@@ -21,13 +21,34 @@ _MOVE_HEAD = Prepared(
     .where(evidence_head.c.id == 1)
     .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
 )
+_MOVE_KNOWN_HEAD = Prepared(
+    update(evidence_head)
+    .where(
+        evidence_head.c.id == 1,
+        evidence_head.c.seq == bindparam("known_seq"),
+        evidence_head.c.record_hash == bindparam("known_hash"),
+    )
+    .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
+)
+
+
+class KnownHead:
+    """The chain's head as this process last moved it, so that its next append need not
+    read it first: the head is moved only from where it is remembered to be, and read
+    when it has moved elsewhere (another process appended, or a transaction that moved
+    it rolled back). Worth keeping where one connection makes most of the appends (the
+    kept SQLite connection)."""
+
+    def __init__(self):
+        self.seq_and_hash: tuple[int, str] | None = None
 
 
 class SqlEvents:
     """The events table as the evidence chain: appends are serialised on its head row."""
 
-    def __init__(self, conn: Connection):
+    def __init__(self, conn: Connection, known_head: KnownHead | None = None):
         self._conn = conn
+        self._known_head = known_head
 
     def record(
         self, kind, at, agency, document_id="", message_id="", detail="", status_code="",
@@ -39,20 +60,26 @@ class SqlEvents:
         )])  # fmt: skip
 
     def record_all(self, records: Sequence[dict]) -> None:
-        """Append ``records`` (``record``'s arguments) in order, reading and moving the
-        head once however many there are."""
+        """Append ``records`` (``record``'s arguments) in order, moving the head once
+        however many there are (and reading it first unless it is known)."""
         if not records:
             return
+        known = self._known_head.seq_and_hash if self._known_head else None
+        if known is not None:
+            entries = _chained(records, *known)
+            moved = {**_head_after(entries), "known_seq": known[0], "known_hash": known[1]}
+            if _MOVE_KNOWN_HEAD.count(self._conn, moved):
+                self._append(entries)
+                return
         head = _LOCK_HEAD.first(self._conn)
-        seq, previous, entries = head.seq, head.record_hash, []
-        for record in records:
-            seq += 1
-            entry = {**_BLANK, **record, "seq": seq, "prev_hash": previous}
-            entry["detail"] = entry["detail"][:1000]
-            entry["record_hash"] = previous = record_hash(entry)
-            entries.append(entry)
+        entries = _chained(records, head.seq, head.record_hash)
+        _MOVE_HEAD.run(self._conn, _head_after(entries))
+        self._append(entries)
+
+    def _append(self, entries: list[dict]) -> None:
         _APPEND.run_many(self._conn, entries)
-        _MOVE_HEAD.run(self._conn, {"new_seq": seq, "new_hash": previous})
+        if self._known_head is not None:
+            self._known_head.seq_and_hash = entries[-1]["seq"], entries[-1]["record_hash"]
 
     def head(self) -> tuple[int, str]:
         row = self._conn.execute(select(evidence_head).where(evidence_head.c.id == 1)).one()
@@ -109,6 +136,22 @@ class SqlEvents:
                 select(events.c.seq).where(condition).order_by(events.c.seq)
             ).scalars()
         )
+
+
+def _chained(records: Sequence[dict], seq: int, previous: str) -> list[dict]:
+    """``records`` as the chain's next entries after record ``seq`` with hash ``previous``."""
+    entries = []
+    for record in records:
+        seq += 1
+        entry = {**_BLANK, **record, "seq": seq, "prev_hash": previous}
+        entry["detail"] = entry["detail"][:1000]
+        entry["record_hash"] = previous = record_hash(entry)
+        entries.append(entry)
+    return entries
+
+
+def _head_after(entries: list[dict]) -> dict:
+    return {"new_seq": entries[-1]["seq"], "new_hash": entries[-1]["record_hash"]}
 
 
 def _evidence(row) -> dict:

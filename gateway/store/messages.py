@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -53,7 +53,12 @@ _DOCUMENT_COLUMNS = (
     "sender", "document_id", "idempotency_key", "kind", "business_type", "sha256", "size",
     "subject", "received_at", "related_pk", "status_code", "signature", "document_type",
 )  # fmt: skip
-_NEW_DOCUMENT = Prepared(insert(documents).returning(documents.c.id), columns=_DOCUMENT_COLUMNS)
+_NEW_DOCUMENT = Prepared(
+    lambda d: (
+        insert(documents) if d.name == "sqlite" else insert(documents).returning(documents.c.id)
+    ),
+    columns=_DOCUMENT_COLUMNS,
+)
 _NEW_CHUNKS = Prepared(insert(document_chunks), columns=("document_pk", "seq", "data"))
 _NEW_DELIVERIES = Prepared(
     insert(deliveries),
@@ -99,18 +104,33 @@ _LEASE = Prepared(
     )
 )
 _LEASED_DOCUMENTS = PreparedIn(
-    lambda condition: select(
-        documents.c.id,
-        documents.c.document_id,
-        documents.c.sender,
-        documents.c.kind,
-        documents.c.received_at,
-        documents.c.sha256,
-        documents.c.signature,
-        documents.c.size,
-    ).where(condition),
+    lambda condition: (
+        select(
+            documents.c.id,
+            documents.c.document_id,
+            documents.c.sender,
+            documents.c.kind,
+            documents.c.received_at,
+            documents.c.sha256,
+            documents.c.signature,
+            documents.c.size,
+            # The first piece of the bytes, read with the row when they are wanted.
+            case((documents.c.size <= bindparam("content_up_to"), document_chunks.c.data)).label(
+                "first_piece"
+            ),
+        )
+        .select_from(
+            documents.outerjoin(
+                document_chunks,
+                and_(document_chunks.c.document_pk == documents.c.id, document_chunks.c.seq == 0),
+            )
+        )
+        .where(condition)
+    ),
     documents.c.id,
 )
+EVERY_SIZE = 2**62
+"""``content_up_to`` when every document's bytes are wanted."""
 _DIGESTS = PreparedIn(
     lambda condition: select(documents.c.id, documents.c.sha256).where(condition), documents.c.id
 )
@@ -156,7 +176,7 @@ class SqlMessages:
 
     def add(self, document: NewDocument) -> None:
         try:
-            pk = _NEW_DOCUMENT.scalar(
+            pk = _NEW_DOCUMENT.new_key(
                 self._conn,
                 dict(
                     sender=document.sender,
@@ -224,11 +244,15 @@ class SqlMessages:
         if not leased:
             return []
         pks = {row.document_pk for row in leased}
-        docs = {row.id: row for row in _LEASED_DOCUMENTS.rows(self._conn, list(pks))}
+        up_to = EVERY_SIZE if content_up_to is None else content_up_to
+        docs = {
+            row.id: row
+            for row in _LEASED_DOCUMENTS.rows(self._conn, list(pks), {"content_up_to": up_to})
+        }
         contents = {
-            pk: self._content(pk, docs[pk].size)
-            for pk in pks
-            if content_up_to is None or docs[pk].size <= content_up_to
+            pk: self._content(pk, doc.size, doc.first_piece)
+            for pk, doc in docs.items()
+            if doc.size <= up_to
         }
         return [
             InboxMessage(
@@ -251,9 +275,11 @@ class SqlMessages:
     def chunk(self, document_key: int, seq: int) -> bytes | None:
         return _CHUNK.scalar(self._conn, {"pk": document_key, "seq": seq})
 
-    def _content(self, document_pk: int, size: int) -> bytes:
-        content = bytearray()
-        for seq in itertools.count():
+    def _content(self, document_pk: int, size: int, first_piece: bytes | None) -> bytes:
+        if first_piece is not None and len(first_piece) >= size:
+            return bytes(first_piece)  # the only piece
+        content = bytearray(first_piece or b"")
+        for seq in itertools.count(1 if first_piece is not None else 0):
             piece = self.chunk(document_pk, seq)
             if piece is None:
                 return bytes(content)

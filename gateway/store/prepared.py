@@ -50,6 +50,21 @@ class Prepared:
         """Run a statement that returns nothing."""
         self.rows(conn, params)
 
+    def count(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run an INSERT, UPDATE or DELETE; the number of rows it changed. (Where only
+        that is wanted, SQLite answers it faster than a RETURNING clause, whose rows it
+        gathers in a table of their own first.)"""
+        return self._for(conn.dialect).answer(conn, params or {}, _row_count)
+
+    def new_key(self, conn: Connection, params: Mapping[str, Any] | None = None) -> int:
+        """Run an INSERT of one row; the key it was given: what the statement returns
+        (give it a RETURNING clause for the databases that need one), or SQLite's last
+        row id where it returns nothing."""
+        compiled = self._for(conn.dialect)
+        if compiled.returns_rows:
+            return compiled.run(conn, params or {})[0][0]
+        return compiled.answer(conn, params or {}, _last_row_id)
+
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         """Run the statement once for each set of ``params`` (returning nothing)."""
         if params:
@@ -123,10 +138,22 @@ class _Compiled:
         if self._row is None:
             _on_driver(conn, sql, values)
             return []
-        fetched = _on_driver(conn, sql, values, fetch=True)
+        fetched = _on_driver(conn, sql, values, read=_all_rows)
         if not self._from_driver:
             return list(map(self._row._make, fetched))
         return [self._row._make(self._converted(row)) for row in fetched]
+
+    @property
+    def returns_rows(self) -> bool:
+        return self._row is not None
+
+    def answer(self, conn: Connection, params: Mapping[str, Any], read: Callable) -> Any:
+        """What ``read`` takes from the driver's cursor after a statement that returns
+        no rows."""
+        if self.returns_rows:
+            raise ValueError("a statement that returns rows: read them instead")
+        sql, values = self._values(conn, params)
+        return _on_driver(conn, sql, values, read=read)
 
     def _converted(self, row: tuple) -> list:
         """A row's values, converted by the columns' types where they have converters."""
@@ -184,9 +211,22 @@ def begin_on_driver(conn: Connection, sql: str) -> None:
     _on_driver(conn, sql, ())
 
 
-def _on_driver(conn: Connection, sql: str, values, *, many=False, fetch=False) -> Sequence:
-    """Run ``sql`` on the connection's driver cursor: the rows if ``fetch``, or the
-    driver's error raised as SQLAlchemy's (the connection invalidated if it is gone)."""
+def _all_rows(cursor):
+    return cursor.fetchall()
+
+
+def _row_count(cursor):
+    return cursor.rowcount
+
+
+def _last_row_id(cursor):
+    return cursor.lastrowid
+
+
+def _on_driver(conn: Connection, sql: str, values, *, many=False, read=None) -> Any:
+    """Run ``sql`` on the connection's driver cursor and return what ``read`` takes
+    from the cursor (nothing without it); or raise the driver's error as SQLAlchemy's
+    (the connection invalidated if it is gone)."""
     driver = conn.connection.dbapi_connection  # the driver's own, on a synchronous engine
     cursor = None
     try:
@@ -195,7 +235,7 @@ def _on_driver(conn: Connection, sql: str, values, *, many=False, fetch=False) -
             cursor.executemany(sql, values)
         else:
             cursor.execute(sql, values)
-        return cursor.fetchall() if fetch else ()
+        return read(cursor) if read else ()
     except conn.dialect.loaded_dbapi.Error as error:
         dialect = conn.dialect
         gone = dialect.is_disconnect(error, driver, cursor)

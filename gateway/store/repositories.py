@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
@@ -19,16 +19,26 @@ _AGENCY = Prepared(select(agencies).where(agencies.c.code == bindparam("code")))
 _AGENCIES = Prepared(
     select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
 )
+FEW = 8
+_AMONG_FEW = {
+    count: Prepared(
+        select(agencies).where(agencies.c.code.in_([bindparam(f"code{i}") for i in range(count)]))
+    )
+    for count in range(2, FEW + 1)
+}
+"""Agencies among a few codes, one parameter each: expanding a list costs the compiler
+more than the query takes."""
 _LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
-    lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing().returning(nonces.c.nonce),
+    lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing(),
     columns=("agency", "nonce", "expires_at"),
 )
 
 
 class SqlAgencies:
-    """Agencies, each read once per transaction: a send looks its sender up twice."""
+    """Agencies, each read once per transaction: a send reads its caller, its sender and
+    its recipients ahead in one query, then looks them up one by one."""
 
     def __init__(self, conn: Connection):
         self._conn = conn
@@ -40,13 +50,23 @@ class SqlAgencies:
             self._read[code] = _agency(row) if row else None
         return self._read[code]
 
-    def get_many(self, codes: Sequence[str]) -> dict[str, Agency]:
-        codes = list(codes)
-        if len(codes) == 1:  # most documents have one recipient: no IN list to expand
-            found = self.get(codes[0])
-            return {found.code: found} if found else {}
-        rows = _AGENCIES.rows(self._conn, {"codes": codes}) if codes else ()
-        return {row.code: _agency(row) for row in rows}
+    def get_many(self, codes: Iterable[str]) -> dict[str, Agency]:
+        codes = list(dict.fromkeys(codes))
+        unread = [code for code in codes if code not in self._read]
+        if len(unread) == 1:
+            self.get(unread[0])
+        elif unread:
+            self._read.update(dict.fromkeys(unread))
+            for row in self._rows_among(unread):
+                self._read[row.code] = _agency(row)
+        return {code: found for code in codes if (found := self._read[code]) is not None}
+
+    def _rows_among(self, codes: list[str]) -> list:
+        if len(codes) <= FEW:
+            return _AMONG_FEW[len(codes)].rows(
+                self._conn, {f"code{i}": code for i, code in enumerate(codes)}
+            )
+        return _AGENCIES.rows(self._conn, {"codes": codes})
 
     def add(self, agency: Agency) -> None:
         self._conn.execute(insert(agencies).values(**_agency_values(agency)))
@@ -86,7 +106,7 @@ class SqlNonces:
         self._conn = conn
 
     def remember(self, agency: str, nonce: bytes, expires_at: datetime) -> bool:
-        inserted = _NEW_NONCE.first(
+        inserted = _NEW_NONCE.count(
             self._conn,
             {
                 "agency": agency,
@@ -94,7 +114,7 @@ class SqlNonces:
                 "expires_at": expires_at,
             },
         )
-        return inserted is not None
+        return inserted == 1
 
     def purge(self, now: datetime) -> None:
         self._conn.execute(_PURGE_NONCES, {"now": now})

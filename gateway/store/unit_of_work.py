@@ -32,7 +32,7 @@ class SqlUnitOfWork:
         self.agencies = SqlAgencies(self._conn)
         self.nonces = SqlNonces(self._conn)
         self.messages = SqlMessages(self._conn)
-        self.events = SqlEvents(self._conn)
+        self.events = SqlEvents(self._conn, self._connections.known_head)
         self.operators = SqlOperators(self._conn)
         self.usage = SqlUsage(self._conn)
         return self

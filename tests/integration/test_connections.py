@@ -3,12 +3,13 @@
 import os
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import text
 
 from gateway.errors import Unavailable
+from gateway.hub.audit import Audit
 from gateway.store import connections as connections_module
 from gateway.store.connections import OneConnection, PooledConnections, connections_for
 from gateway.store.engine import make_engine
@@ -177,3 +178,33 @@ def test_the_log_synced_is_the_one_sqlite_writes_through_a_symbolic_link(tmp_pat
         uow.commit()
     engine.dispose()
     assert disk.synced == [str(tmp_path / "data" / "hub.db-wal")]
+
+
+def test_the_evidence_head_kept_by_a_connection_is_read_again_once_it_has_moved(sqlite_engine):
+    """Another process's connection appends, and an append is rolled back: the chain the
+    kept connection goes on writing stays whole."""
+    other_engine = make_engine(str(sqlite_engine.url), timeout_seconds=1)
+    ours, another_process = OneConnection(sqlite_engine, 5), OneConnection(other_engine, 5)
+    now = datetime.now(UTC)
+
+    def append(connections, kind: str, commit: bool = True) -> None:
+        with SqlUnitOfWork(connections) as uow:
+            uow.events.record(kind, now, G12)
+            if commit:
+                uow.commit()
+
+    append(ours, "first")
+    append(ours, "from the known head")
+    append(another_process, "elsewhere")
+    append(ours, "after the head moved elsewhere")
+    append(ours, "rolled back", commit=False)
+    append(ours, "after a rollback")
+    report = Audit(lambda: SqlUnitOfWork(ours), None).verify()
+    assert report.intact and report.records == 5, report
+    with sqlite_engine.connect() as conn:
+        kinds = conn.execute(text("SELECT kind FROM events ORDER BY seq")).scalars().all()
+    assert kinds == [
+        "first", "from the known head", "elsewhere", "after the head moved elsewhere",
+        "after a rollback",
+    ]  # fmt: skip
+    other_engine.dispose()

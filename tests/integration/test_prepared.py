@@ -3,13 +3,14 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
 from gateway.store.prepared import Prepared, PreparedIn
-from gateway.store.tables import agencies, deliveries, documents
+from gateway.store.sql import dialect_module
+from gateway.store.tables import agencies, deliveries, documents, nonces
 
 AGENCY = dict(
     code="000.00.00.G12", name="Văn phòng Bộ Thông tin và Truyền thông", password_hash="x",
@@ -85,6 +86,45 @@ def test_inserts_run_many_and_return_keys(engine):
         assert sorted(stored) == [(f"m{n}", pk) for n in range(3)]
         with pytest.raises(IntegrityError):
             add.scalar(conn, document)  # the same idempotency key
+
+
+def test_a_new_key_is_returned_or_read_from_the_driver(engine):
+    """SQLite gives the key without a RETURNING clause, PostgreSQL with one."""
+    columns = ("code", "name", "password_hash", "active", "allow_digest", "created_at",
+               "signature_policy")  # fmt: skip
+    plain = Prepared(insert(agencies), columns=columns)
+    returning = Prepared(insert(agencies).returning(agencies.c.code), columns=columns)
+    agency = {name: AGENCY[name] for name in columns}
+    with engine.begin() as conn:
+        if engine.dialect.name == "sqlite":
+            rowid = plain.new_key(conn, {**agency, "code": "A"})
+            assert (
+                conn.execute(
+                    text("SELECT code FROM agencies WHERE rowid = :r"), {"r": rowid}
+                ).scalar()
+                == "A"
+            )
+        assert returning.new_key(conn, {**agency, "code": "B"}) == "B"
+
+
+def test_a_count_is_of_the_rows_changed(engine):
+    rename = Prepared(
+        update(agencies)
+        .where(agencies.c.code == bindparam("code"), agencies.c.name == bindparam("was"))
+        .values(name=bindparam("name"))
+    )
+    remember = Prepared(
+        lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing(),
+        columns=("agency", "nonce", "expires_at"),
+    )
+    nonce = dict(agency=AGENCY["code"], nonce="n", expires_at=datetime.now(UTC))
+    with engine.begin() as conn:
+        assert rename.count(conn, {"code": AGENCY["code"], "was": AGENCY["name"], "name": "Bộ"})
+        assert rename.count(conn, {"code": AGENCY["code"], "was": AGENCY["name"], "name": "x"}) == 0
+        assert [remember.count(conn, nonce), remember.count(conn, nonce)] == [1, 0]
+    with pytest.raises(ValueError):
+        with engine.connect() as conn:
+            Prepared(BY_CODE).count(conn, {"code": AGENCY["code"]})
 
 
 def test_a_statement_outside_a_transaction_begins_one(engine):

@@ -128,20 +128,19 @@ def test_the_same_document_id_with_other_bytes_is_a_duplicate(hub, db):
     assert len(db.documents) == 1
 
 
-def test_a_duplicate_found_by_the_insert_is_refused_with_evidence(hub, db, monkeypatch):
-    """Another worker stored the DocumentId between this send's lookup and its insert:
-    the refusal is the same as when the lookup finds it, and it is evidence too."""
-    hub.send(G12, document())
-    real, calls = sending.previous_result, []
-
-    def late_lookup(*args):  # the first misses, as if the other worker's commit were late
-        calls.append(args)
-        return None if len(calls) == 1 else real(*args)
-
-    monkeypatch.setattr(sending, "previous_result", late_lookup)
+def test_a_duplicate_is_found_by_the_insert_and_refused_with_evidence(hub, db, monkeypatch):
+    """A first send looks nothing up: the insert finds a stored key, and the refusal (or
+    the first answer) comes from a second transaction."""
+    first = hub.send(G12, document())
+    lookups = []
+    real = sending.previous_result
+    monkeypatch.setattr(sending, "previous_result", lambda *a: lookups.append(a) or real(*a))
+    hub.send(G12, document(document_id="G12,new"))
+    assert lookups == []
+    assert hub.send(G12, document()) == first
     with pytest.raises(Duplicate):
         hub.send(G12, document(subject="Another subject"))
-    assert len(db.documents) == 1
+    assert len(lookups) == 2 and len(db.documents) == 2
     assert db.events[-1][0] == "refused" and "Duplicate" in db.events[-1][5]
 
 

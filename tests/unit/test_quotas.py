@@ -70,11 +70,12 @@ def test_an_agency_can_have_its_own_limits(db, clock):
         hub.send(H31, document(sender=H31, recipients=(H49,), document_id="H31,1"))
 
 
-def test_resending_an_accepted_document_is_never_busy(db, clock):
+def test_resending_an_accepted_document_is_never_busy_and_counts_nothing(db, clock):
     hub, _ = make_hub(db, clock, quota_per_minute=1)
     data = document()
     first = hub.send(G12, data)
     assert hub.send(G12, data) == first
+    assert list(db.usage.values()) == [len(data)]
 
 
 def test_the_day_is_counted_without_a_limit_so_a_new_limit_sees_it(db, clock):

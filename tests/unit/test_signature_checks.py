@@ -1,6 +1,6 @@
 """Signatures verified before the transaction, against the sender's last known certificate."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,7 +14,7 @@ from gateway.security.signatures import sign_edxml
 from gateway.settings import Settings
 from tests.builders import G12, document
 
-NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+NOW = datetime.now(UTC) + timedelta(days=1)  # within the certificates' validity (made later)
 
 
 @pytest.fixture(scope="module")
