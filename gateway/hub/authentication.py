@@ -28,11 +28,13 @@ class PasswordCache:
     def __init__(self, size: int = 4096):
         self._key = secrets.token_bytes(32)
         self._known: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._latest: OrderedDict[str, bytes] = OrderedDict()
+        """Each agency's password that verified last, whatever hash it was checked against."""
         self._size = size
         self._lock = threading.Lock()
 
     def verify(self, code: str, password: str, stored: str) -> bool:
-        mac = hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+        mac = self._mac(password)
         with self._lock:
             known = self._known.get((code, stored))
         if known is not None and hmac.compare_digest(known, mac):
@@ -40,11 +42,26 @@ class PasswordCache:
         if not verify_password(password, stored):
             return False
         with self._lock:
-            self._known[(code, stored)] = mac
-            self._known.move_to_end((code, stored))
-            while len(self._known) > self._size:
-                self._known.popitem(last=False)
+            self._keep(self._known, (code, stored), mac)
+            self._keep(self._latest, code, mac)
         return True
+
+    def vouches_for(self, code: str, password: str) -> bool:
+        """Whether ``password`` is the one that verified for ``code`` last: a sign,
+        before the directory is read, that the caller is who it says. Not proof (the
+        agency's password may have changed since): the caller is still signed in."""
+        with self._lock:
+            latest = self._latest.get(code)
+        return latest is not None and hmac.compare_digest(latest, self._mac(password))
+
+    def _mac(self, password: str) -> bytes:
+        return hmac.new(self._key, password.encode("utf-8"), hashlib.sha256).digest()
+
+    def _keep(self, entries: OrderedDict, key, mac: bytes) -> None:
+        entries[key] = mac
+        entries.move_to_end(key)
+        while len(entries) > self._size:
+            entries.popitem(last=False)
 
 
 def check_token(

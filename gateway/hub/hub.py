@@ -115,7 +115,11 @@ class Hub:
             raise
         sha256 = sending.sha256_of(content)
         key = sending.idempotency_key(message, sha256)
-        ahead = self._signatures.ahead(message, content, self._clock())
+        ahead = (
+            self._signatures.ahead(message, content, self._clock())
+            if self._vouched(caller)
+            else None  # a stranger's signature is verified only once it has signed in
+        )
         try:
             return self._store(caller, message, content, sha256, key, ahead)
         except GatewayError as error:
@@ -126,6 +130,13 @@ class Hub:
             if result is None:
                 raise  # the collision was not with a stored document: a fault of ours
             return result
+
+    def _vouched(self, caller: Caller) -> bool:
+        """Whether the caller is known to be who it says before its transaction signs
+        it in: an agency's code, or the password that verified for it last."""
+        if isinstance(caller, str):
+            return True
+        return not caller.digest and self._passwords.vouches_for(caller.username, caller.password)
 
     def _stored_meanwhile(self, caller, message, sha256: str, key: str) -> SendResult | None:
         """The answer to a message whose key was stored already, by an earlier send of it

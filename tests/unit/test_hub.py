@@ -14,11 +14,13 @@ from gateway.errors import (
     UnknownDocument,
     UnknownRecipient,
 )
-from gateway.hub import sending
+from gateway.hub import sending, signing
 from gateway.hub.directory import Directory, DirectoryError
 from gateway.hub.hub import Hub
 from gateway.hub.model import DeliveryState
+from gateway.security.keys import self_signed
 from gateway.security.secretbox import SecretBox
+from gateway.security.signatures import sign_edxml
 from gateway.security.wsse import UsernameToken, password_digest
 from gateway.settings import Settings
 from tests.builders import G12, H31, H49, document, status
@@ -294,3 +296,23 @@ def test_a_small_document_comes_with_its_lease(hub):
     [message] = hub.fetch(H31, 10, content_up_to=len(data))
     assert message.content == data
     assert list(hub.read_document(message)) == [data]
+
+
+def test_a_signature_is_verified_ahead_only_for_a_caller_vouched_for(hub, db, clock, monkeypatch):
+    """A stranger's signed document costs no verification: it is refused at sign-in."""
+    key, cert = self_signed("G12")
+    clock.now = datetime.now(UTC)  # within the certificate's validity
+    Directory(lambda: FakeUnitOfWork(db), None).set_certificate(G12, cert.decode())
+    verified = []
+    real = signing.verify_edxml
+    monkeypatch.setattr(
+        signing, "verify_edxml", lambda c, *a, **k: verified.append(c) or real(c, *a, **k)
+    )
+    first, second, third = (
+        sign_edxml(document(document_id=f"G12,s{n}"), key, cert) for n in range(3)
+    )
+    hub.send(token(G12, PASSWORDS[G12]), first)  # verified in its transaction
+    with pytest.raises(AuthenticationFailed):
+        hub.send(token(G12, "not the password"), second)
+    hub.send(token(G12, PASSWORDS[G12]), third)  # verified ahead, not again
+    assert verified == [first, third]

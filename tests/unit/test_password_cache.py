@@ -26,3 +26,16 @@ def test_the_cache_stays_bounded():
     for code in ("A1", "A2", "A3"):
         cache.verify(code, "pw", stored)
     assert len(cache._known) == 2
+
+
+def test_the_password_that_verified_last_vouches_for_its_agency():
+    cache = PasswordCache(size=2)
+    assert not cache.vouches_for("A1", "pw")  # nothing verified yet
+    cache.verify("A1", "pw", hash_password("pw"))
+    assert cache.vouches_for("A1", "pw")
+    assert not cache.vouches_for("A1", "other") and not cache.vouches_for("A2", "pw")
+    cache.verify("A1", "new", hash_password("new"))
+    assert cache.vouches_for("A1", "new") and not cache.vouches_for("A1", "pw")
+    for code in ("A2", "A3"):
+        cache.verify(code, "pw", hash_password("pw"))
+    assert len(cache._latest) == 2 and not cache.vouches_for("A1", "new")
