@@ -81,21 +81,31 @@ class Prepared:
         return compiled
 
 
+FEW = 8
+"""Lists up to this long get a statement with one parameter per value."""
+
+
 class PreparedIn:
     """A statement over the rows whose ``column`` is in a list of values, built by
-    ``build(condition)`` twice: with ``IN`` for several values, with ``=`` for one, the
-    common case, which then skips expanding the list (that costs more than the query)."""
+    ``build(condition)`` once per length: with ``=`` for one value (the common case),
+    ``IN`` with one parameter per value up to FEW, and an expanding ``IN`` list beyond,
+    whose expansion costs SQLAlchemy's compiler more than a short query takes."""
 
     def __init__(self, build: Callable[[Any], Any], column):
-        self._one = Prepared(build(column == bindparam("one")))
-        self._many = Prepared(build(column.in_(bindparam("many", expanding=True))))
+        item = [bindparam(f"in_{i}", type_=column.type) for i in range(FEW)]
+        self._few = {1: Prepared(build(column == item[0]))}
+        self._few.update({n: Prepared(build(column.in_(item[:n]))) for n in range(2, FEW + 1)})
+        self._many = Prepared(build(column.in_(bindparam("in_many", expanding=True))))
 
     def rows(
         self, conn: Connection, values: Sequence, params: Mapping[str, Any] | None = None
     ) -> list:
-        if len(values) == 1:
-            return self._one.rows(conn, {**(params or {}), "one": values[0]})
-        return self._many.rows(conn, {**(params or {}), "many": list(values)})
+        statement = self._few.get(len(values))
+        if statement is None:
+            return self._many.rows(conn, {**(params or {}), "in_many": list(values)})
+        return statement.rows(
+            conn, {**(params or {}), **{f"in_{i}": v for i, v in enumerate(values)}}
+        )
 
 
 class _Compiled:

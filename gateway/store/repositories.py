@@ -9,25 +9,14 @@ from datetime import datetime
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from gateway.hub.model import Agency
-from gateway.store.prepared import Prepared
+from gateway.store.prepared import Prepared, PreparedIn
 from gateway.store.sql import at, dialect, dialect_module
 from gateway.store.tables import agencies, nonces, operator_sessions, operators
 
 # Built once: every request looks agencies up, and building a statement costs more
 # than SQLite takes to run it.
 _AGENCY = Prepared(select(agencies).where(agencies.c.code == bindparam("code")))
-_AGENCIES = Prepared(
-    select(agencies).where(agencies.c.code.in_(bindparam("codes", expanding=True)))
-)
-FEW = 8
-_AMONG_FEW = {
-    count: Prepared(
-        select(agencies).where(agencies.c.code.in_([bindparam(f"code{i}") for i in range(count)]))
-    )
-    for count in range(2, FEW + 1)
-}
-"""Agencies among a few codes, one parameter each: expanding a list costs the compiler
-more than the query takes."""
+_AGENCIES = PreparedIn(lambda condition: select(agencies).where(condition), agencies.c.code)
 _LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
@@ -57,16 +46,9 @@ class SqlAgencies:
             self.get(unread[0])
         elif unread:
             self._read.update(dict.fromkeys(unread))
-            for row in self._rows_among(unread):
+            for row in _AGENCIES.rows(self._conn, unread):
                 self._read[row.code] = _agency(row)
         return {code: found for code in codes if (found := self._read[code]) is not None}
-
-    def _rows_among(self, codes: list[str]) -> list:
-        if len(codes) <= FEW:
-            return _AMONG_FEW[len(codes)].rows(
-                self._conn, {f"code{i}": code for i, code in enumerate(codes)}
-            )
-        return _AGENCIES.rows(self._conn, {"codes": codes})
 
     def add(self, agency: Agency) -> None:
         self._conn.execute(insert(agencies).values(**_agency_values(agency)))

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
-from gateway.store.prepared import Prepared, PreparedIn
+from gateway.store.prepared import FEW, Prepared, PreparedIn
 from gateway.store.sql import dialect_module
 from gateway.store.tables import agencies, deliveries, documents, nonces
 
@@ -156,7 +156,8 @@ def test_in_lists_expand(engine):
 
 
 def test_a_statement_for_one_value_or_several(engine):
-    """PreparedIn answers for one value (with =) as for several (with IN)."""
+    """PreparedIn answers for one value (with =) as for a few (one parameter each) and
+    for many (an expanding list)."""
     names = PreparedIn(
         lambda condition: select(agencies.c.name).where(
             condition, agencies.c.active == bindparam("active")
@@ -164,7 +165,8 @@ def test_a_statement_for_one_value_or_several(engine):
         agencies.c.code,
     )
     with engine.connect() as conn:
-        for codes in (["x"], [AGENCY["code"]], ["x", AGENCY["code"]], [AGENCY["code"]] * 2):
+        many = [f"x{n}" for n in range(FEW)] + [AGENCY["code"]]
+        for codes in (["x"], [AGENCY["code"]], ["x", AGENCY["code"]], [AGENCY["code"]] * 2, many):
             expected = [(AGENCY["name"],)] if AGENCY["code"] in codes else []
             assert names.rows(conn, codes, {"active": True}) == expected
             assert names.rows(conn, codes, {"active": False}) == []

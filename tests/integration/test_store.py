@@ -122,7 +122,11 @@ def test_a_document_is_stored_once_for_all_its_recipients(gateway):
 def test_agencies_are_read_together_however_many_and_once(gateway):
     registered = [G12, H31, H49, "000.00.00.G22", "000.00.00.H41", "000.00.00.H14",
                   "000.00.00.G17", "000.00.00.A80", "28.22.H17"]  # fmt: skip
-    for wanted in (registered[:1], registered[:3], registered):  # one, a few, more than FEW
+    for wanted in (
+        registered[:1],
+        registered[:3],
+        registered,
+    ):  # one, a few, more than prepared.FEW
         with gateway.unit_of_work() as uow:
             found = uow.agencies.get_many([*wanted, "000.00.00.X99", wanted[0]])
             assert sorted(found) == sorted(wanted)
