@@ -4,8 +4,9 @@ The figures live in the store, so every worker process sees the same ones: the d
 of the last window are counted from the documents table, and the day's bytes are a
 counter per agency and day, added to in the transaction that stores the document, limit
 or not (a refused or failed send adds nothing). Sends of one agency are serialised on
-its directory row (PostgreSQL) or by the write lock (SQLite) while counting, so a burst
-cannot slip past its limit; other agencies are not held up.
+its directory row (PostgreSQL) or by the write lock (SQLite) while counting the window,
+and on the day's counter row while adding to it, so a burst cannot slip past its limit;
+other agencies are not held up.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ def check_quota(
     it would pass a limit (the transaction then rolls the count back)."""
     per_minute = _own_or_default(agency.quota_per_minute, settings.quota_per_minute)
     per_day = _own_or_default(agency.quota_bytes_per_day, settings.quota_bytes_per_day)
-    if per_minute or per_day:
-        uow.agencies.lock(agency.code)
     if per_minute:
+        # The day's counter needs no lock: adding to it locks its row and answers the sum.
+        uow.agencies.lock(agency.code)
         window = timedelta(seconds=settings.quota_window_seconds)
         recent, oldest = uow.usage.recent_sends(agency.code, now - window)
         if recent >= per_minute:

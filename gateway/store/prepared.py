@@ -175,7 +175,11 @@ class _Compiled:
     def run_many(self, conn: Connection, params: Sequence[Mapping[str, Any]]) -> None:
         if self._expands:
             raise ValueError("an expanding IN list changes the SQL with each set of values")
-        _on_driver(conn, self.sql, [self._values(conn, p)[1] for p in params], many=True)
+        values = [self._values(conn, p)[1] for p in params]
+        if len(values) == 1:  # psycopg runs executemany in pipeline mode: dearer for one
+            _on_driver(conn, self.sql, values[0])
+        else:
+            _on_driver(conn, self.sql, values, many=True)
 
     def _values(self, conn: Connection, params: Mapping[str, Any]) -> tuple[str, Any]:
         """The SQL and the driver's values for ``params``, in a transaction begun if

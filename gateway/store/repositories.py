@@ -17,7 +17,9 @@ from gateway.store.tables import agencies, nonces, operator_sessions, operators
 # than SQLite takes to run it.
 _AGENCY = Prepared(select(agencies).where(agencies.c.code == bindparam("code")))
 _AGENCIES = PreparedIn(lambda condition: select(agencies).where(condition), agencies.c.code)
-_LOCK_AGENCY = select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
+_LOCK_AGENCY = Prepared(
+    select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
+)
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
     lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing(),
@@ -62,7 +64,7 @@ class SqlAgencies:
 
     def lock(self, code: str) -> None:
         if self._conn.dialect.name != "sqlite":  # SQLite's write lock is held already
-            self._conn.execute(_LOCK_AGENCY, {"code": code})
+            _LOCK_AGENCY.run(self._conn, {"code": code})
 
     def list(self, parent_code: str | None = None) -> Sequence[Agency]:
         query = select(agencies)

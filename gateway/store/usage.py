@@ -10,9 +10,11 @@ from gateway.store.prepared import Prepared
 from gateway.store.sql import as_utc, dialect_module
 from gateway.store.tables import agency_usage, documents
 
-_RECENT_SENDS = select(func.count(), func.min(documents.c.received_at)).where(
-    documents.c.sender == bindparam("sender"),
-    documents.c.received_at > bindparam("since", type_=documents.c.received_at.type),
+_RECENT_SENDS = Prepared(
+    select(func.count(), func.min(documents.c.received_at)).where(
+        documents.c.sender == bindparam("sender"),
+        documents.c.received_at > bindparam("since", type_=documents.c.received_at.type),
+    )
 )
 
 
@@ -36,7 +38,7 @@ class SqlUsage:
         self._conn = conn
 
     def recent_sends(self, sender: str, since: datetime) -> tuple[int, datetime | None]:
-        count, first = self._conn.execute(_RECENT_SENDS, {"sender": sender, "since": since}).one()
+        count, first = _RECENT_SENDS.first(self._conn, {"sender": sender, "since": since})
         return count, as_utc(first)
 
     def count_day(self, sender: str, day: date, size: int) -> int:

@@ -297,6 +297,40 @@ def test_quotas_count_from_the_database(database_url):
     gw.engine.dispose()
 
 
+@pytest.mark.parametrize("limit", ["per minute", "bytes per day"])
+def test_a_concurrent_burst_passes_neither_limit(database_url, limit):
+    from gateway.errors import Busy
+
+    gw = build_gateway(Settings(db_url=database_url, quota_per_minute=0))
+    for code in (G12, H31, H49):
+        gw.directory.add(code, code, "pw")
+    burst = [document(document_id=f"G12,{n}") for n in range(12)]
+    if limit == "per minute":
+        gw.directory.set_quota(G12, per_minute=5, bytes_per_day=0)
+    else:  # room for five of the burst's documents, which are of one size give or take
+        gw.directory.set_quota(G12, per_minute=0, bytes_per_day=5 * len(burst[0]) + 2)
+    outcomes: list[str] = []
+
+    def send(data):
+        try:
+            gw.hub.send(G12, data)
+            outcomes.append("stored")
+        except Busy:
+            outcomes.append("busy")
+
+    threads = [threading.Thread(target=send, args=(data,)) for data in burst]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["busy"] * 7 + ["stored"] * 5
+    with gw.engine.connect() as conn:
+        counted = conn.execute(select(agency_usage.c.documents).where(
+            agency_usage.c.agency == G12)).scalar()  # fmt: skip
+    assert counted == count(gw.engine, documents) == 5
+    gw.engine.dispose()
+
+
 def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
     clock = Clock()
     gw = build_gateway(Settings(db_url=database_url, retention_days=30))
