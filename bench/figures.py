@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import itertools
 import statistics
 import subprocess
 import sys
@@ -25,19 +26,20 @@ from pathlib import Path
 
 import requests
 from lxml import etree
-from sqlalchemy import insert
+from sqlalchemy import create_engine, func, insert, select
 
 from client.connector import Connector
 from gateway import ns
 from gateway.bootstrap import build_gateway
 from gateway.errors import Unavailable
+from gateway.hub.model import DeliveryState
 from gateway.settings import Settings
 from gateway.store.tables import deliveries, document_chunks, documents
 from tests.builders import G12, H31, document
 from tests.hubprocess import free_port, start_hub, stop_hub
 from tests.wsgi import envelope, send_body
 
-NAME_WIDTH = 52
+NAME_WIDTH = 64
 """Of the printed table's first column: the longest figure's name fits."""
 
 
@@ -236,9 +238,9 @@ def _wait(url: str) -> None:
 # --- backlog and concurrency --------------------------------------------------------------
 
 
-def seeded(db_url: str, agencies: int, pending: int):
+def seeded(db_url: str, agencies: int, pending: int, **settings):
     """A hub whose store holds ``pending`` messages for ``agencies`` agencies, bulk-loaded."""
-    gateway = build_gateway(Settings(db_url=db_url, quota_per_minute=0))
+    gateway = build_gateway(Settings(db_url=db_url, quota_per_minute=0, **settings))
     codes = [f"000.00.{n // 100:02d}.H{n % 100:02d}" for n in range(agencies)]
     gateway.directory.import_names((code, f"Cơ quan {code}") for code in codes)
     now = datetime.now(UTC)
@@ -315,11 +317,9 @@ def _backlog_figure(label: str, small: int, large: int, ratio: float) -> Figure:
 
 
 def _reset_postgres(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
     engine = create_engine(url)
     with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
     engine.dispose()
 
 
@@ -333,32 +333,163 @@ def patiently(call):
             time.sleep(0.05)
 
 
-def concurrency(folder: Path, messages: int, pollers: int = 50) -> list[Figure]:
-    gateway, codes = seeded(f"sqlite:///{folder / 'pollers.db'}", 1, messages)
-    seen, lock = [], threading.Lock()
+RACE_LEASE_SECONDS = 1
+"""The pollers' lease: short, so that late acknowledgements race its expiry."""
+LATE_EVERY = 5
+"""Every so many batches (counted over all pollers) is acknowledged only after its lease
+has expired."""
+POLLING_SECONDS_AT_MOST = 600
+"""The pollers give up then: a message never acknowledged shows in the figure."""
+
+
+@dataclass
+class Lease:
+    message_id: str
+    asked: float
+    """When the GetDocuments that leased it was sent (perf_counter seconds)."""
+    answered: float
+
+
+def concurrency(
+    folder: Path, messages: int, db_url: str | None = None, pollers: int = 50
+) -> list[Figure]:
+    """``pollers`` threads drain one agency's ``messages`` in process, on SQLite, and on
+    PostgreSQL too when ``db_url`` is given; then, on PostgreSQL, through SOAP from
+    gateway worker processes that share nothing but the database."""
+    figures = _in_process("SQLite", f"sqlite:///{folder / 'pollers.db'}", messages, pollers)
+    if db_url:
+        _reset_postgres(db_url)
+        figures += _in_process("PostgreSQL", db_url, messages, pollers)
+        _reset_postgres(db_url)
+        figures += _across_workers(folder, db_url, min(messages, 1_000), pollers)
+    return figures
+
+
+def _in_process(label: str, db_url: str, messages: int, pollers: int) -> list[Figure]:
+    gateway, codes = seeded(db_url, 1, messages, lease_seconds=RACE_LEASE_SECONDS)
+    hub, inbox = gateway.hub, codes[0]
+
+    def fetch() -> list[str]:
+        return [m.message_id for m in patiently(lambda: hub.fetch(inbox, 10))]
+
+    def acknowledge(ids: list[str]) -> set[str]:
+        return set(ids) - set(patiently(lambda: hub.acknowledge(inbox, ids)).unknown)
+
+    leases = race(fetch, acknowledge, messages, pollers)
+    figures = _race_figures(f"{pollers} pollers ({label})", leases, gateway.engine, messages)
+    gateway.engine.dispose()
+    return figures
+
+
+def _across_workers(folder: Path, db_url: str, messages: int, pollers: int,
+                    workers: int = 2) -> list[Figure]:  # fmt: skip
+    """The race through SOAP, against ``workers`` gateway processes on one PostgreSQL."""
+    hub = start_hub(folder, db_url, workers=workers, quota_per_minute=0,
+                    lease_seconds=RACE_LEASE_SECONDS)  # fmt: skip
+    sessions = threading.local()
+
+    def post(body: str) -> etree._Element:
+        if not hasattr(sessions, "session"):
+            sessions.session = requests.Session()
+        while True:
+            answer = sessions.session.post(
+                hub.url, data=envelope(body, H31, hub.passwords[H31]), headers=HEADERS,
+                timeout=60,
+            )  # fmt: skip
+            root = etree.fromstring(answer.content)
+            if answer.ok:
+                return root
+            if not root.findtext(".//faultcode", "").endswith("Unavailable"):
+                raise RuntimeError(f"the gateway refused a poller: {answer.text}")
+            time.sleep(0.05)  # asked again, as a connector does
+
+    def fetch() -> list[str]:
+        answer = post("<lt:GetDocuments><lt:MaxCount>10</lt:MaxCount></lt:GetDocuments>")
+        return [e.text for e in answer.iter(f"{{{ns.GATEWAY}}}MessageId")]
+
+    def acknowledge(ids: list[str]) -> set[str]:
+        post("<lt:AckDocument>" + "".join(f"<lt:MessageIds>{i}</lt:MessageIds>" for i in ids)
+             + "</lt:AckDocument>")  # fmt: skip
+        return set(ids)  # every id is the inbox's own: a repeated ack is acknowledged again
+
+    try:
+        sender = Connector(hub.url, G12, hub.passwords[G12])
+        for number in range(messages):
+            sender.send(document(recipients=(H31,), document_id=f"{number}/race"))
+        leases = race(fetch, acknowledge, messages, pollers)
+        engine = create_engine(db_url)
+        figures = _race_figures(f"{pollers} pollers, {workers} worker processes (PostgreSQL)",
+                                leases, engine, messages)  # fmt: skip
+        engine.dispose()
+    finally:
+        stop_hub(hub)
+    return figures
+
+
+def race(fetch, acknowledge, messages: int, pollers: int) -> list[Lease]:
+    """``pollers`` threads lease (``fetch``: the ids leased) and acknowledge
+    (``acknowledge(ids)``: those acknowledged) until all ``messages`` are acknowledged;
+    every LATE_EVERY-th batch is acknowledged only after its lease has expired, racing
+    the poller that leases it again. The leases, each with the time of its request."""
+    leases: list[Lease] = []
+    acknowledged: set[str] = set()
+    lock, batches = threading.Lock(), itertools.count()
+    deadline = time.monotonic() + POLLING_SECONDS_AT_MOST
 
     def poll():
-        while True:
-            batch = patiently(lambda: gateway.hub.fetch(codes[0], 10))
-            if not batch:
-                return
-            ids = [m.message_id for m in batch]
+        # Until every message is acknowledged: a message is hidden while it is leased,
+        # so an empty answer does not mean that the others are done.
+        while len(acknowledged) < messages and time.monotonic() < deadline:
+            asked = time.perf_counter()
+            ids = fetch()
+            answered = time.perf_counter()
+            if not ids:
+                time.sleep(0.05)
+                continue
             with lock:
-                seen.extend(ids)
-            patiently(lambda ids=ids: gateway.hub.acknowledge(codes[0], ids))
+                leases.extend(Lease(i, asked, answered) for i in ids)
+            if next(batches) % LATE_EVERY == LATE_EVERY - 1:
+                time.sleep(RACE_LEASE_SECONDS * 1.2)
+            done = acknowledge(ids)
+            with lock:
+                acknowledged.update(done)
 
     threads = [threading.Thread(target=poll) for _ in range(pollers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    gateway.engine.dispose()
-    twice = len(seen) - len(set(seen))
+    return leases
+
+
+def _race_figures(label: str, leases: list[Lease], engine, messages: int) -> list[Figure]:
+    with engine.connect() as conn:
+        done = conn.execute(
+            select(func.count()).where(deliveries.c.state == DeliveryState.ACKNOWLEDGED.value)
+        ).scalar()
+    at_once = leased_while_held(leases, RACE_LEASE_SECONDS)
+    again = len(leases) - len({lease.message_id for lease in leases})
     return [
-        Figure(f"{pollers} pollers: messages leased twice", twice, "0", twice == 0),
-        Figure(f"{pollers} pollers: messages delivered / sent", len(set(seen)) / messages,
-               "1.00", len(set(seen)) == messages),
-    ]  # fmt: skip
+        Figure(f"{label}: leased to two at once", at_once, "0", at_once == 0),
+        Figure(f"{label}: leased again after expiry", again, "", None),
+        Figure(f"{label}: acknowledged / sent", done / messages, "1.00", done == messages),
+    ]
+
+
+def leased_while_held(leases: list[Lease], lease_seconds: float) -> int:
+    """Pairs of leases of one message that certainly overlapped: the hub's clock read each
+    lease's time between its request's sending and its answer, and every pair of times
+    that allows is less than the lease time apart."""
+    by_message: dict[str, list[Lease]] = {}
+    for lease in leases:
+        by_message.setdefault(lease.message_id, []).append(lease)
+    overlapping = 0
+    for held in by_message.values():
+        overlapping += sum(
+            max(one.answered - other.asked, other.answered - one.asked) < lease_seconds
+            for one, other in itertools.combinations(held, 2)
+        )
+    return overlapping
 
 
 # --- a large document -------------------------------------------------------------------
@@ -417,7 +548,7 @@ def main(argv=None) -> int:
     figures = [
         *throughput(folder, sizes["seconds"]),
         *backlog(folder, sizes["small"], sizes["large"], args.postgres),
-        *concurrency(folder, sizes["pollers"]),
+        *concurrency(folder, sizes["pollers"], args.postgres),
         *large_document(folder, sizes["megabytes"]),
     ]
     print(f"{'figure':<{NAME_WIDTH}} {'value':>12} {'':<8}  {'target':<12}")

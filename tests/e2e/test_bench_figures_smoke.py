@@ -1,6 +1,8 @@
 """`make bench-smoke` in the suite: every figure is measured and printed (targets are not
 asserted here; benchmarks are not unit tests)."""
 
+import pytest
+
 from bench import figures, sidebyside
 
 
@@ -8,7 +10,8 @@ def test_the_benchmark_prints_every_figure(capsys):
     assert figures.main(["--smoke"]) == 0
     output = capsys.readouterr().out
     for name in ("echo baseline", "SendDocument / echo", "cycle / echo", "GetDocuments at",
-                 "leased twice", "delivered / sent", "round trip byte-exact",
+                 "leased to two at once", "leased again after expiry",
+                 "acknowledged / sent", "round trip byte-exact",
                  "memory growth"):  # fmt: skip
         assert name in output
 
@@ -24,3 +27,15 @@ def test_two_versions_side_by_side_print_their_rates_and_costs(capsys):
     ]  # fmt: skip
     assert all(float(value) > 0 for row in rows[:5] for value in row.split()[-2:])
     assert all(float(row[figures.NAME_WIDTH :].split()[0]) > 0 for row in rows[5:])
+
+
+@pytest.mark.postgres
+def test_the_pollers_race_lease_expiry_on_postgresql_in_process_and_across_workers(
+    tmp_path, postgres_url
+):
+    measured = figures.concurrency(tmp_path, 300, postgres_url, pollers=20)
+    rows = {figure.name: figure.value for figure in measured}
+    for label in ("20 pollers (PostgreSQL)", "20 pollers, 2 worker processes (PostgreSQL)"):
+        assert rows[f"{label}: leased to two at once"] == 0
+        assert rows[f"{label}: acknowledged / sent"] == 1.0
+        assert rows[f"{label}: leased again after expiry"] > 0  # late acks raced new leases

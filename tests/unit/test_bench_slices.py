@@ -1,6 +1,13 @@
 """Throughput is measured in alternating slices, so that drift weighs on every measure."""
 
-from bench.figures import SLICE_SECONDS, Figure, interleaved, ratio_over_rounds
+from bench.figures import (
+    SLICE_SECONDS,
+    Figure,
+    Lease,
+    interleaved,
+    leased_while_held,
+    ratio_over_rounds,
+)
 from bench.sidebyside import change
 
 
@@ -53,3 +60,13 @@ def test_a_figure_measured_round_by_round_is_printed_with_its_spread():
     row = Figure("SendDocument / echo", ratio, ">= 0.80", True, spread).row()
     assert "0.800 ± 0.115" in row and row.endswith("met")
     assert "±" not in Figure("echo baseline", 500.0, "", None).row()
+
+
+def test_only_leases_that_certainly_overlapped_are_counted():
+    # Each lease's time lies between its request's sending and its answer.
+    first = Lease("m", asked=0.0, answered=0.2)
+    assert leased_while_held([first, Lease("m", asked=0.3, answered=0.5)], 1.0) == 1
+    assert leased_while_held([first, Lease("m", asked=1.3, answered=1.5)], 1.0) == 0
+    # 0.0 and 1.05 are possible times, over a second apart: not certainly overlapping.
+    assert leased_while_held([first, Lease("m", asked=0.7, answered=1.05)], 1.0) == 0
+    assert leased_while_held([first, Lease("other", asked=0.3, answered=0.5)], 1.0) == 0
