@@ -114,11 +114,11 @@ def sample_document() -> bytes:
     return document(recipients=(H31,), attachment=b"%PDF" + bytes(7000))
 
 
-def start_echo(port: int) -> subprocess.Popen:
+def start_echo(port: int, pinned: bool = False) -> subprocess.Popen:
     """The baseline echo service, on the same gunicorn settings as the hub."""
     echo = subprocess.Popen(
         [sys.executable, "-m", "bench.echo", "--port", str(port),
-         "--threads", str(SERVER_THREADS)],
+         "--threads", str(SERVER_THREADS), *(["--pin-workers"] if pinned else [])],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     _wait(f"http://127.0.0.1:{port}/?wsdl")
@@ -145,14 +145,17 @@ def hub_rates(hub, sample: bytes) -> dict:
     }
 
 
-def throughput(folder: Path, seconds: float) -> list[Figure]:
+def throughput(folder: Path, seconds: float, pinned: bool = False) -> list[Figure]:
+    """The rates of the echo, SendDocument and the cycle, and the ratios the targets ask
+    for; with ``pinned``, both servers' workers are kept on one CPU
+    (``LIENTHONG_PIN_WORKERS``)."""
     sample = sample_document()
     port = free_port()
-    echo = start_echo(port)
+    echo = start_echo(port, pinned)
     try:
         hub = start_hub(
-            folder, f"sqlite:///{folder / 'throughput.db'}", quota_per_minute=0,
-            workers=1, threads=SERVER_THREADS,
+            folder, f"sqlite:///{folder / f'throughput-{pinned}.db'}", quota_per_minute=0,
+            workers=1, threads=SERVER_THREADS, pin_workers=pinned,
         )  # fmt: skip
         rounds: list[dict] = []
         try:
@@ -166,11 +169,15 @@ def throughput(folder: Path, seconds: float) -> list[Figure]:
     send, cycle = rates["send"] / baseline, rates["cycle"] / baseline
     send_spread = ratio_over_rounds(rounds, "send", "echo")[1]
     cycle_spread = ratio_over_rounds(rounds, "cycle", "echo")[1]
+    which = ", workers pinned" if pinned else ""
     return [
-        Figure("echo baseline (requests/s)", baseline, "", None),
-        Figure("SendDocument / echo", send, ">= 0.80", send >= 0.80, send_spread),
-        Figure("Send+Get+Ack cycle / echo", cycle, ">= 1.00", cycle >= 1, cycle_spread),
-    ]
+        Figure(f"echo baseline (requests/s{which})", baseline, "", None),
+        Figure(f"SendDocument (requests/s{which})", rates["send"], "", None),
+        Figure(f"Send+Get+Ack cycle (requests/s{which})", rates["cycle"], "", None),
+        Figure(f"SendDocument / echo{which}", send, ">= 0.80", send >= 0.80, send_spread),
+        Figure(f"Send+Get+Ack cycle / echo{which}", cycle, ">= 1.00", cycle >= 1,
+               cycle_spread),
+    ]  # fmt: skip
 
 
 def ratio_over_rounds(rounds: list[dict], over, under) -> tuple[float, float | None]:
@@ -418,7 +425,7 @@ def _across_workers(folder: Path, db_url: str, messages: int, pollers: int,
             sender.send(document(recipients=(H31,), document_id=f"{number}/race"))
         leases = race(fetch, acknowledge, messages, pollers)
         engine = create_engine(db_url)
-        figures = _race_figures(f"{pollers} pollers, {workers} worker processes (PostgreSQL)",
+        figures = _race_figures(f"{pollers} pollers, {workers} workers (PostgreSQL)",
                                 leases, engine, messages)  # fmt: skip
         engine.dispose()
     finally:
@@ -547,6 +554,7 @@ def main(argv=None) -> int:
         sizes = dict(seconds=15.0, small=1_000, large=1_000_000, pollers=5_000, megabytes=50)
     figures = [
         *throughput(folder, sizes["seconds"]),
+        *throughput(folder, sizes["seconds"], pinned=True),
         *backlog(folder, sizes["small"], sizes["large"], args.postgres),
         *concurrency(folder, sizes["pollers"], args.postgres),
         *large_document(folder, sizes["megabytes"]),

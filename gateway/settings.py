@@ -23,6 +23,9 @@ class Settings:
     """The SOAP address published in the WSDL; default ``http://HOST:PORT/soap``."""
     workers: int = 1
     threads: int = 8
+    pin_workers: bool = False
+    """Keep each worker process on one CPU, the workers spread over the CPUs (for a host
+    that runs one gateway: others would not know which CPUs are taken)."""
     lease_seconds: int = 300
     """How long a fetched message stays hidden from other fetches before it is offered again."""
     max_request_bytes: int = 128 * MiB

@@ -35,7 +35,7 @@ def test_the_pollers_race_lease_expiry_on_postgresql_in_process_and_across_worke
 ):
     measured = figures.concurrency(tmp_path, 300, postgres_url, pollers=20)
     rows = {figure.name: figure.value for figure in measured}
-    for label in ("20 pollers (PostgreSQL)", "20 pollers, 2 worker processes (PostgreSQL)"):
+    for label in ("20 pollers (PostgreSQL)", "20 pollers, 2 workers (PostgreSQL)"):
         assert rows[f"{label}: leased to two at once"] == 0
         assert rows[f"{label}: acknowledged / sent"] == 1.0
         assert rows[f"{label}: leased again after expiry"] > 0  # late acks raced new leases

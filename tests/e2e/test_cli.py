@@ -1,10 +1,14 @@
 """The two command lines against a running hub: the operator's and the connector's."""
 
+import os
 import subprocess
 import sys
+import time
 import uuid
+from pathlib import Path
 
 from tests.builders import G12, H31, H49, document
+from tests.hubprocess import start_hub, stop_hub
 
 
 def lienthong(hub, agency, *args, password=None):
@@ -77,3 +81,29 @@ def test_the_operator_lists_and_disables_agencies(hub):
     assert "Client.Authentication" in result.stderr
     bad = hub.admin("agency", "add", "not a code", "--name", "x", "--password", "pw")
     assert bad.returncode == 1 and "not an agency code" in bad.stderr
+
+
+def test_pinned_workers_each_stay_on_one_cpu_spread_over_the_cpus(tmp_path):
+    cpus = sorted(os.sched_getaffinity(0))
+    expected = sorted(str(cpu) for cpu in (cpus * 2)[:2])  # one CPU each, two if there are
+    hub = start_hub(tmp_path, f"sqlite:///{tmp_path / 'hub.db'}", workers=2, pin_workers=True)
+    try:
+        deadline = time.monotonic() + 30  # the second worker may still be starting
+        while sorted(workers_cpus(hub.process.pid)) != expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert sorted(workers_cpus(hub.process.pid)) == expected
+    finally:
+        stop_hub(hub)
+
+
+def workers_cpus(master_pid: int) -> list[str]:
+    """The CPUs each worker process of ``master_pid`` may run on, as /proc lists them."""
+    allowed = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+        except (OSError, ValueError):
+            continue
+        if fields.get("PPid", "").strip() == str(master_pid):
+            allowed.append(fields["Cpus_allowed_list"].strip())
+    return allowed
