@@ -502,15 +502,23 @@ def leased_while_held(leases: list[Lease], lease_seconds: float) -> int:
 # --- a large document -------------------------------------------------------------------
 
 
-def worker_status(master_pid: int) -> dict[str, str]:
-    """The /proc status fields of gunicorn's (one) worker process under ``master_pid``."""
+def workers_status(master_pid: int) -> list[dict[str, str]]:
+    """The /proc status fields of each of gunicorn's worker processes under ``master_pid``."""
+    found = []
     for status in Path("/proc").glob("[0-9]*/status"):
         try:
             fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
         except (OSError, ValueError):
             continue
         if fields.get("PPid", "").strip() == str(master_pid):
-            return {name: value.strip() for name, value in fields.items()}
+            found.append({name: value.strip() for name, value in fields.items()})
+    return found
+
+
+def worker_status(master_pid: int) -> dict[str, str]:
+    """The /proc status fields of gunicorn's (one) worker process under ``master_pid``."""
+    for fields in workers_status(master_pid):
+        return fields
     raise RuntimeError("no worker process found")
 
 

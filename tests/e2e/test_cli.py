@@ -5,8 +5,8 @@ import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 
+from bench.figures import workers_status
 from tests.builders import G12, H31, H49, document
 from tests.hubprocess import start_hub, stop_hub
 
@@ -98,12 +98,4 @@ def test_pinned_workers_each_stay_on_one_cpu_spread_over_the_cpus(tmp_path):
 
 def workers_cpus(master_pid: int) -> list[str]:
     """The CPUs each worker process of ``master_pid`` may run on, as /proc lists them."""
-    allowed = []
-    for status in Path("/proc").glob("[0-9]*/status"):
-        try:
-            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
-        except (OSError, ValueError):
-            continue
-        if fields.get("PPid", "").strip() == str(master_pid):
-            allowed.append(fields["Cpus_allowed_list"].strip())
-    return allowed
+    return [fields["Cpus_allowed_list"] for fields in workers_status(master_pid)]
