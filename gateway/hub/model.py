@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from gateway.envelope import BusinessType, MessageKind
 
@@ -158,15 +158,23 @@ class SendStatus:
 
 
 @dataclass(frozen=True)
-class SentRow:
-    """One message an agency sent, as statistics count it."""
+class DayVolume:
+    """What one agency sent on one day: how many messages, and their bytes."""
 
-    received_at: datetime
-    size: int
+    sender: str
+    day: date
+    messages: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class SentKind:
+    """How many messages of one kind, document type and status code an agency sent."""
+
     kind: str
-    document_type: str
-    status_code: str
-    recipients: int
+    document_type: str | None
+    status_code: str | None
+    messages: int
 
 
 @dataclass(frozen=True)

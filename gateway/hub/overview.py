@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 
 from gateway.hub.model import Agency, AgencyEvent, Backlog, Stale
 from gateway.hub.ports import UnitOfWork
-from gateway.hub.quotas import VIETNAM
+from gateway.hub.quotas import VIETNAM, VIETNAM_OFFSET
 from gateway.settings import Settings
 
 
@@ -37,14 +37,14 @@ def overview(
     today = now.astimezone(VIETNAM).date()
     first = today - timedelta(days=days - 1)
     since = datetime.combine(first, datetime.min.time(), VIETNAM)
-    volume: dict[str, dict[date, int]] = defaultdict(lambda: defaultdict(int))
+    until = datetime.combine(today + timedelta(days=1), datetime.min.time(), VIETNAM)
+    volume: dict[str, dict[date, int]] = defaultdict(dict)
     today_messages = today_bytes = 0
-    for sender, received_at, size in uow.messages.sent_since(since):
-        day = received_at.astimezone(VIETNAM).date()
-        volume[sender][day] += 1
-        if day == today:
-            today_messages += 1
-            today_bytes += size
+    for row in uow.messages.volume_by_day(since, until, VIETNAM_OFFSET):
+        volume[row.sender][row.day] = row.messages
+        if row.day == today:
+            today_messages += row.messages
+            today_bytes += row.bytes
     return Overview(
         now=now,
         today_messages=today_messages,

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from gateway.hub.model import (
     Agency,
     AgencyEvent,
     Backlog,
+    DayVolume,
     Delivery,
     DeliveryState,
     EventRecord,
     InboxMessage,
     NewDocument,
     OriginalDocument,
-    SentRow,
+    SentKind,
     Stale,
     StoredDocument,
 )
@@ -71,10 +72,15 @@ class MessageRepository(Protocol):
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
-    def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
-        """(sender, received_at, size) of every message received since ``since``."""
+    def volume_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta, sender: str | None = None
+    ) -> list[DayVolume]:
+        """Messages received from ``since`` up to ``until``, counted per sender and per
+        day, the day taken at ``day_offset`` from UTC; counted in the database."""
 
-    def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]: ...
+    def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
+        """What ``sender`` sent from ``since`` up to ``until``, counted per kind, document
+        type and status code in the database."""
 
     def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
         """(delivered to the recipient, of which acknowledged) in the period."""

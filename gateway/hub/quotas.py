@@ -19,7 +19,8 @@ from gateway.hub.model import Agency
 from gateway.hub.ports import UnitOfWork
 from gateway.settings import Settings
 
-VIETNAM = timezone(timedelta(hours=7), "ICT")
+VIETNAM_OFFSET = timedelta(hours=7)
+VIETNAM = timezone(VIETNAM_OFFSET, "ICT")
 """Days, for the daily byte quota, run midnight to midnight Vietnam time."""
 
 

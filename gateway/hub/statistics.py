@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from gateway.hub.model import Backlog, Stale
 from gateway.hub.ports import UnitOfWork
-from gateway.hub.quotas import VIETNAM
+from gateway.hub.quotas import VIETNAM_OFFSET
 
 
 @dataclass(frozen=True)
@@ -35,29 +35,32 @@ def agency_statistics(
     uow: UnitOfWork, agency: str, since: datetime, until: datetime, now: datetime,
     stale_hours: int,
 ) -> AgencyStatistics:  # fmt: skip
-    rows = uow.messages.sent_rows(agency, since, until)
-    days: dict[date, list[int]] = {}
-    for row in rows:
-        day = days.setdefault(row.received_at.astimezone(VIETNAM).date(), [0, 0])
-        day[0] += 1
-        day[1] += row.size
-    documents = [row for row in rows if row.kind == "document"]
-    statuses = [row for row in rows if row.kind == "status"]
+    days = sorted(
+        uow.messages.volume_by_day(since, until, VIETNAM_OFFSET, sender=agency),
+        key=lambda volume: volume.day,
+    )
+    by_type: Counter[str] = Counter()
+    by_status: Counter[str] = Counter()
+    for row in uow.messages.sent_kinds(agency, since, until):
+        if row.kind == "document":
+            by_type[row.document_type or "-"] += row.messages
+        elif row.kind == "status":
+            by_status[row.status_code] += row.messages
     received, acknowledged = uow.messages.received_counts(agency, since, until)
     [backlog] = uow.messages.backlog(agency) or [Backlog(agency, 0, None)]
     return AgencyStatistics(
         agency=agency,
         since=since,
         until=until,
-        sent=len(rows),
-        sent_bytes=sum(row.size for row in rows),
+        sent=sum(volume.messages for volume in days),
+        sent_bytes=sum(volume.bytes for volume in days),
         received=received,
         acknowledged=acknowledged,
         pending=backlog.pending,
         refused=uow.events.count("refused", agency, since, until),
         oldest_pending=backlog.oldest,
-        by_day=tuple((day, count, size) for day, (count, size) in sorted(days.items())),
-        by_type=tuple(sorted(Counter(r.document_type or "-" for r in documents).items())),
-        by_status=tuple(sorted(Counter(r.status_code for r in statuses).items())),
+        by_day=tuple((volume.day, volume.messages, volume.bytes) for volume in days),
+        by_type=tuple(sorted(by_type.items())),
+        by_status=tuple(sorted(by_status.items())),
         not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours), sender=agency)),
     )

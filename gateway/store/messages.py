@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Backlog,
+    DayVolume,
     Delivery,
     DeliveryState,
     EventRecord,
@@ -20,13 +21,13 @@ from gateway.hub.model import (
     OriginalDelivery,
     OriginalDocument,
     SendResult,
-    SentRow,
+    SentKind,
     Stale,
     StoredDocument,
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.prepared import Prepared, PreparedIn
-from gateway.store.sql import as_utc, at
+from gateway.store.sql import as_utc, at, local_date
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
@@ -346,29 +347,31 @@ class SqlMessages:
         ).first()  # fmt: skip
         return self._original(row, recipient) if row else None
 
-    def sent_since(self, since: datetime) -> list[tuple[str, datetime, int]]:
-        rows = self._conn.execute(
-            select(documents.c.sender, documents.c.received_at, documents.c.size).where(
-                documents.c.received_at >= at(since)
-            )
+    def volume_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta, sender: str | None = None
+    ) -> list[DayVolume]:
+        day = local_date(documents.c.received_at, day_offset)
+        query = (
+            select(documents.c.sender, day, func.count(), func.sum(documents.c.size))
+            .where(documents.c.received_at >= at(since), documents.c.received_at < at(until))
+            .group_by(documents.c.sender, day)
         )
-        return [tuple(row) for row in rows]
+        if sender is not None:
+            query = query.where(documents.c.sender == sender)
+        return [DayVolume(row[0], row[1], row[2], int(row[3])) for row in self._conn.execute(query)]
 
-    def sent_rows(self, sender: str, since: datetime, until: datetime) -> list[SentRow]:
-        recipients = (
-            select(func.count()).where(deliveries.c.document_pk == documents.c.id).scalar_subquery()
-        )
+    def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
+        kind = (documents.c.kind, documents.c.document_type, documents.c.status_code)
         rows = self._conn.execute(
-            select(
-                documents.c.received_at, documents.c.size, documents.c.kind,
-                documents.c.document_type, documents.c.status_code, recipients,
-            ).where(
+            select(*kind, func.count())
+            .where(
                 documents.c.sender == sender,
                 documents.c.received_at >= at(since),
                 documents.c.received_at < at(until),
             )
-        ).all()  # fmt: skip
-        return [SentRow(*row) for row in rows]
+            .group_by(*kind)
+        )
+        return [SentKind(*row) for row in rows]
 
     def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
         acknowledged = deliveries.c.state == DeliveryState.ACKNOWLEDGED.value

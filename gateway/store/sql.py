@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, literal
+from sqlalchemy import Connection, Date, literal, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from gateway.store.tables import UTCDateTime
 
@@ -30,3 +32,33 @@ def dialect(conn: Connection):
 def dialect_module(engine_dialect):
     """The dialect module of ``engine_dialect`` (whose INSERT knows ON CONFLICT)."""
     return postgresql if engine_dialect.name == "postgresql" else sqlite
+
+
+class local_date(FunctionElement):  # noqa: N801 - used like the SQL function it renders
+    """The calendar day of a UTC datetime column at a fixed offset from UTC, in SQL:
+    ``local_date(documents.c.received_at, timedelta(hours=7))``."""
+
+    type = Date()
+    inherit_cache = True
+    name = "local_date"
+
+    def __init__(self, column, offset: timedelta):
+        # The offset is written into the SQL, and so into the statement cache's key.
+        super().__init__(column, literal_column(str(int(offset.total_seconds() // 60))))
+
+
+def _column_and_minutes(element, compiler, **kw) -> tuple[str, int]:
+    column, minutes = element.clauses.clauses
+    return compiler.process(column, **kw), int(minutes.name)
+
+
+@compiles(local_date, "sqlite")
+def _local_date_on_sqlite(element, compiler, **kw):
+    column, minutes = _column_and_minutes(element, compiler, **kw)
+    return f"date({column}, '{minutes:+d} minutes')"
+
+
+@compiles(local_date, "postgresql")
+def _local_date_on_postgresql(element, compiler, **kw):
+    column, minutes = _column_and_minutes(element, compiler, **kw)
+    return f"CAST({column} + INTERVAL '{minutes:d} minutes' AS DATE)"

@@ -1,6 +1,6 @@
 """Statistics counted from the store, on SQLite and PostgreSQL."""
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -50,3 +50,29 @@ def test_the_figures_match_what_was_sent(hub):
     assert len(hub.not_picked_up(24)) == 4
     with pytest.raises(InvalidRequest):
         hub.statistics(G12, clock.now, clock.now - timedelta(days=1))
+
+
+def test_days_run_midnight_to_midnight_in_vietnam(hub):
+    hub, clock = hub
+    clock.now = datetime(2026, 3, 1, 16, 58, 58, tzinfo=UTC)  # 23:59 in Vietnam
+    hub.send(G12, document(document_id="G12,late", attachment=b"x" * 100))
+    clock.now = datetime(2026, 3, 1, 16, 59, 59, tzinfo=UTC)  # then midnight there
+    hub.send(G12, document(document_id="G12,midnight", attachment=b"x" * 1000))
+    hub.send(G12, document(document_id="G12,after", attachment=b"x" * 1000))
+    hub.send(H31, status(H31, G12, "G12,late", code="03"))
+
+    figures = hub.statistics(G12, since=datetime(2026, 2, 28, tzinfo=UTC))
+    days = [(day, count) for day, count, _ in figures.by_day]
+    assert days == [(date(2026, 3, 1), 1), (date(2026, 3, 2), 2)]
+    [(_, _, late_bytes), (_, _, next_bytes)] = figures.by_day
+    assert next_bytes > late_bytes + 1000
+    assert late_bytes + next_bytes == figures.sent_bytes
+    assert figures.sent == 3
+    theirs = hub.statistics(H31, since=datetime(2026, 2, 28, tzinfo=UTC))
+    assert theirs.by_status == (("03", 1),)
+
+    seen = hub.overview()
+    assert seen.volume == {
+        G12: {date(2026, 3, 1): 1, date(2026, 3, 2): 2}, H31: {date(2026, 3, 2): 1}
+    }  # fmt: skip
+    assert (seen.today_messages, seen.today_bytes) == (3, next_bytes + theirs.sent_bytes)
