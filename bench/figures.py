@@ -235,9 +235,9 @@ def cycle_rate(hub, sample: bytes, seconds: float) -> float:
 def _wait(url: str) -> None:
     for _ in range(100):
         try:
-            if requests.get(url, timeout=1).ok:
+            if requests.get(url, timeout=5).ok:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     raise RuntimeError(f"{url} did not come up")
 

@@ -94,9 +94,9 @@ def start_hub(
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if requests.get(f"{url}?wsdl", timeout=1).status_code == 200:
+            if requests.get(f"{url}?wsdl", timeout=5).status_code == 200:
                 return RunningHub(url, env, process, log, passwords, source)
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"the gateway did not start:\n{log.read_text()}")
