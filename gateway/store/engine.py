@@ -15,15 +15,19 @@ def make_engine(url: str, *, timeout_seconds: int = 5) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, timeout_seconds)
+    # libpq's ``options`` from the URL (a search_path, say) are kept beside the lock timeout.
+    options = " ".join(
+        filter(None, (parsed.query.get("options"), f"-c lock_timeout={timeout_seconds * 1000}"))
+    )
     return create_engine(
-        parsed,
+        parsed.difference_update_query(["options"]),
         pool_pre_ping=True,
         pool_size=10,
         max_overflow=20,
         pool_timeout=timeout_seconds,
         connect_args={
             "connect_timeout": timeout_seconds,
-            "options": f"-c lock_timeout={timeout_seconds * 1000}",
+            "options": options,
         },
     )
 

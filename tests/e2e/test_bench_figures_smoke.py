@@ -39,3 +39,13 @@ def test_the_pollers_race_lease_expiry_on_postgresql_in_process_and_across_worke
         assert rows[f"{label}: leased to two at once"] == 0
         assert rows[f"{label}: acknowledged / sent"] == 1.0
         assert rows[f"{label}: leased again after expiry"] > 0  # late acks raced new leases
+
+
+@pytest.mark.postgres
+def test_the_backlogs_are_held_at_once_and_asked_in_turn_on_both_databases(tmp_path, postgres_url):
+    measured = figures.backlog(tmp_path, 100, 1_000, postgres_url)
+    assert [figure.name for figure in measured] == [
+        "GetDocuments at 1,000 / at 100 (SQLite)",
+        "GetDocuments at 1,000 / at 100 (PostgreSQL)",
+    ]
+    assert all(figure.value > 0 for figure in measured)
