@@ -6,10 +6,12 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from bench.figures import worker_status
 from client.connector import Connector
 from client.errors import ConnectorError
 from tests.builders import G12, H31, H49, document
@@ -18,6 +20,12 @@ from tests.hubprocess import start_hub, stop_hub
 
 def connect(hub, agency) -> Connector:
     return Connector(hub.url, agency, hub.passwords[agency], timeout=20, retry_for=0)
+
+
+def bytes_read(pid: int) -> int:
+    """What process ``pid`` has read so far, from files and sockets alike."""
+    counters = dict(line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines())
+    return int(counters["rchar"])
 
 
 def integrity_problems(db_url: str) -> dict:
@@ -112,9 +120,13 @@ def test_sigterm_finishes_the_request_in_flight(tmp_path):
         except ConnectorError as exc:
             outcome["error"] = exc
 
+    worker = int(worker_status(hub.process.pid)["Pid"])
+    before = bytes_read(worker)
     thread = threading.Thread(target=send)
     thread.start()
-    time.sleep(0.3)  # the upload is under way
+    deadline = time.monotonic() + 30
+    while bytes_read(worker) < before + 2**20 and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the upload is under way
     hub.process.send_signal(signal.SIGTERM)
     thread.join(timeout=60)
     assert hub.process.wait(timeout=40) == 0
