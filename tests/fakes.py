@@ -251,7 +251,7 @@ class _Messages:
             keep=lambda row: row.recipient == recipient,
         )
 
-    def purge_contents(self, received_before):
+    def purge_contents(self, received_before, after, keys, byte_budget):
         raise NotImplementedError("purging is tested on the SQL store")
 
     def message_ids_for(self, document_id):

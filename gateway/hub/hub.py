@@ -42,6 +42,10 @@ from gateway.settings import Settings
 DEFAULT_FETCH = 10
 MAX_ACK_IDS = 1000
 NONCE_PURGE_INTERVAL = timedelta(minutes=1)
+PURGE_KEYS = 1000
+"""Documents a purge looks at in one transaction."""
+PURGE_BYTES = 256 * 2**20
+"""Bytes a purge deletes in one transaction, past the first document."""
 
 Caller = str | UsernameToken
 """Who calls an operation: an agency's code (already authenticated), or a request's
@@ -422,14 +426,24 @@ class Hub:
 
     def purge(self, days: int | None = None) -> int:
         """Delete the bytes of documents closed at every recipient and older than ``days``
-        (default: the retention setting). Their rows, timeline and evidence stay."""
+        (default: the retention setting). Their rows, timeline and evidence stay.
+
+        The documents are taken a range of keys at a time, each range in a transaction of
+        its own, so that requests go on between them however much there is to purge."""
         days = self._settings.retention_days if days is None else days
         now = self._clock()
-        with self._uow() as uow:
-            purged = uow.messages.purge_contents(now - timedelta(days=days))
-            uow.usage.forget_before(day_of(now - timedelta(days=days)))
-            uow.events.record("purged", now, "hub", detail=f"{purged} documents, {days} days")
-            uow.commit()
+        before = now - timedelta(days=days)
+        purged, after = 0, 0
+        while after is not None:
+            with self._uow() as uow:
+                count, after = uow.messages.purge_contents(before, after, PURGE_KEYS, PURGE_BYTES)
+                purged += count
+                if count or (after is None and not purged):
+                    detail = f"{count} documents, {days} days"
+                    uow.events.record("purged", now, "hub", detail=detail)
+                if after is None:
+                    uow.usage.forget_before(day_of(before))
+                uow.commit()
         return purged
 
     def healthy(self) -> bool:

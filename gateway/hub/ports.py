@@ -92,9 +92,13 @@ class MessageRepository(Protocol):
     ) -> list[Stale]:
         """Deliveries never fetched of documents received before ``older_than``."""
 
-    def purge_contents(self, received_before: datetime) -> int:
+    def purge_contents(
+        self, received_before: datetime, after: int, keys: int, byte_budget: int
+    ) -> tuple[int, int | None]:
         """Delete the bytes of documents received before then whose deliveries are all
-        closed (acknowledged or withdrawn); return how many."""
+        closed (acknowledged or withdrawn), among the next ``keys`` document keys after
+        ``after`` that hold bytes, stopping before ``byte_budget`` bytes unless at the
+        first. Return how many, and the last key looked at (None: none is left)."""
 
     def message_ids_for(self, document_id: str) -> list[str]:
         """The MessageIds of every delivery of documents with this DocumentId."""

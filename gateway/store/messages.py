@@ -420,25 +420,47 @@ class SqlMessages:
             query = query.where(documents.c.sender == sender)
         return [Stale(*row[:3], as_utc(row[3])) for row in self._conn.execute(query)]
 
-    def purge_contents(self, received_before: datetime) -> int:
+    def purge_contents(
+        self, received_before: datetime, after: int, keys: int, byte_budget: int
+    ) -> tuple[int, int | None]:
         still_open = (
             select(deliveries.c.id)
-            .where(
-                deliveries.c.document_pk == documents.c.id,
-                IS_OPEN,
-            )
+            .where(deliveries.c.document_pk == documents.c.id, IS_OPEN)
             .exists()
         )
-        done = select(documents.c.id).where(
-            documents.c.received_at < at(received_before), ~still_open
-        )
-        purged = self._conn.execute(
-            select(func.count(func.distinct(document_chunks.c.document_pk))).where(
-                document_chunks.c.document_pk.in_(done)
+        first = self._conn.execute(
+            select(func.min(document_chunks.c.document_pk)).where(
+                document_chunks.c.document_pk > after
             )
         ).scalar()
-        self._conn.execute(delete(document_chunks).where(document_chunks.c.document_pk.in_(done)))
-        return purged
+        if first is None:
+            return 0, None
+        last = first + keys - 1
+        done = self._conn.execute(
+            select(documents.c.id, documents.c.size)
+            .join(document_chunks, document_chunks.c.document_pk == documents.c.id)
+            .where(
+                document_chunks.c.seq == 0,
+                # Both sides of the join bounded: a plan from either is one range's.
+                document_chunks.c.document_pk.between(first, last),
+                documents.c.id.between(first, last),
+                documents.c.received_at < at(received_before),
+                ~still_open,
+            )
+            .order_by(documents.c.id)
+        ).all()
+        chosen, size = [], 0
+        for pk, document_size in done:
+            if chosen and size + document_size > byte_budget:
+                last = chosen[-1]  # the rest of the range in the next call
+                break
+            chosen.append(pk)
+            size += document_size
+        if chosen:
+            self._conn.execute(
+                delete(document_chunks).where(document_chunks.c.document_pk.in_(chosen))
+            )
+        return len(chosen), last
 
     def message_ids_for(self, document_id: str) -> list[str]:
         return list(

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.bootstrap import build_gateway
 from gateway.envelope import BusinessType, MessageKind
 from gateway.errors import AuthenticationFailed, Unavailable
+from gateway.hub import hub as hub_module
 from gateway.hub.hub import Hub
 from gateway.hub.model import Delivery, DeliveryState, NewDocument
 from gateway.hub.quotas import VIETNAM
@@ -351,6 +352,40 @@ def test_purge_removes_only_the_bytes_of_old_closed_documents(database_url):
     assert [m.document_id for m in hub.fetch(H49, 10)] == ["G12,waiting"]
     timeline = hub.send_status(G12, "G12,old")
     assert timeline.recipients[0].transport_state is DeliveryState.ACKNOWLEDGED
+    assert gw.audit.verify().intact
+    gw.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("keys", "byte_budget", "per_transaction"),
+    [(3, 2**28, [3, 2, 1]), (1000, 1, [1] * 6)],
+    ids=["a range of keys at a time", "a document at a time past the byte budget"],
+)
+def test_purge_goes_in_short_transactions_and_passes_over_open_documents(
+    database_url, monkeypatch, keys, byte_budget, per_transaction
+):
+    monkeypatch.setattr(hub_module, "PURGE_KEYS", keys)
+    monkeypatch.setattr(hub_module, "PURGE_BYTES", byte_budget)
+    clock = Clock()
+    gw = build_gateway(Settings(db_url=database_url, retention_days=30))
+    for code in (G12, H31, H49):
+        gw.directory.add(code, code, "pw")
+    hub = Hub(gw.unit_of_work, gw.settings, clock=clock)
+    for n in range(7):  # the fourth waits at H49
+        hub.send(G12, document(document_id=f"G12,{n}", recipients=(H49 if n == 3 else H31,)))
+    hub.acknowledge(H31, [m.message_id for m in hub.fetch(H31, 10)])
+    clock.now += timedelta(days=31)
+    assert hub.purge() == 6
+    assert count(gw.engine, document_chunks) == 1
+    assert [m.document_id for m in hub.fetch(H49, 10)] == ["G12,3"]
+    with gw.unit_of_work() as uow:
+        purges = uow.events.recent("purged", 100)
+    assert [e.detail for e in reversed(purges)] == [
+        f"{n} documents, 30 days" for n in per_transaction
+    ]
+    assert hub.purge() == 0  # once more: nothing left, and the evidence says so
+    with gw.unit_of_work() as uow:
+        assert [e.detail for e in uow.events.recent("purged", 1)] == ["0 documents, 30 days"]
     assert gw.audit.verify().intact
     gw.engine.dispose()
 
