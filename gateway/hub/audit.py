@@ -9,7 +9,8 @@ from gateway.errors import UnknownDocument
 from gateway.hub.ports import UnitOfWork
 from gateway.security.evidence import GENESIS, checkpoint_is_signed, plain, record_hash
 
-BATCH = 5000
+BATCH = 1000
+"""Records read in one transaction: a short one, so that requests go on beside a walk."""
 
 
 @dataclass(frozen=True)
@@ -31,33 +32,36 @@ class Audit:
         self._certificate = certificate_pem
 
     def verify(self) -> ChainReport:
-        """Recompute every record's hash and link, then check the checkpoints against them."""
-        with self._uow() as uow:
-            head_seq, head_hash = uow.events.head()
-            hashes: dict[int, str] = {}
-            expected_seq, previous = 1, GENESIS
-            while True:
+        """Recompute every record's hash and link, then check the checkpoints against them.
+
+        Each batch of records is read in a transaction of its own, so that requests go on
+        beside a long walk; records never change once appended, and the walk ends where a
+        transaction finds the head at the last record it verified."""
+        expected_seq, previous = 1, GENESIS
+        while True:
+            with self._uow() as uow:
+                head = uow.events.head()
                 batch = uow.events.records(after_seq=expected_seq - 1, limit=BATCH)
                 if not batch:
+                    checkpoints = uow.events.checkpoints()
+                    anchors = uow.events.hashes_at([c["seq"] for c in checkpoints])
                     break
-                for record in batch:
-                    if record["seq"] != expected_seq:
-                        return ChainReport(expected_seq - 1, 0, expected_seq, "record missing")
-                    if record["prev_hash"] != previous:
-                        return ChainReport(
-                            expected_seq - 1, 0, expected_seq, "does not follow the record before"
-                        )
-                    if record_hash(record) != record["record_hash"]:
-                        return ChainReport(expected_seq - 1, 0, expected_seq, "record altered")
-                    previous = record["record_hash"]
-                    hashes[expected_seq] = previous
-                    expected_seq += 1
-            count = expected_seq - 1
-            if (count, previous) != (head_seq, head_hash):
-                return ChainReport(count, 0, count + 1, "records missing at the end of the chain")
-            checkpoints = uow.events.checkpoints()
+            for record in batch:
+                if record["seq"] != expected_seq:
+                    return ChainReport(expected_seq - 1, 0, expected_seq, "record missing")
+                if record["prev_hash"] != previous:
+                    return ChainReport(
+                        expected_seq - 1, 0, expected_seq, "does not follow the record before"
+                    )
+                if record_hash(record) != record["record_hash"]:
+                    return ChainReport(expected_seq - 1, 0, expected_seq, "record altered")
+                previous = record["record_hash"]
+                expected_seq += 1
+        count = expected_seq - 1
+        if (count, previous) != head:
+            return ChainReport(count, 0, count + 1, "records missing at the end of the chain")
         for checkpoint in checkpoints:
-            if hashes.get(checkpoint["seq"], GENESIS) != checkpoint["head_hash"]:
+            if anchors.get(checkpoint["seq"], GENESIS) != checkpoint["head_hash"]:
                 return ChainReport(count, len(checkpoints), checkpoint["seq"], "checkpoint differs")
             if self._certificate and not checkpoint_is_signed(checkpoint, self._certificate):
                 return ChainReport(
@@ -66,24 +70,28 @@ class Audit:
         return ChainReport(count, len(checkpoints))
 
     def proof(self, document_id: str) -> dict:
-        """The records about a document, linked by hashes to the next signed checkpoint."""
+        """The records about a document, linked by hashes to the next signed checkpoint
+        (read a batch per transaction, as ``verify`` reads them)."""
         with self._uow() as uow:
             message_ids = uow.messages.message_ids_for(document_id)
             about = set(uow.events.seqs_about(document_id, message_ids))
             if not about:
                 raise UnknownDocument(f"No evidence mentions {document_id!r}.")
             checkpoint = next((c for c in uow.events.checkpoints() if c["seq"] >= max(about)), None)
-            if checkpoint is None:
-                raise LookupError("no checkpoint covers these records yet; make one first")
-            first = min(about)
-            records = []
-            while first <= checkpoint["seq"]:
+        if checkpoint is None:
+            raise LookupError("no checkpoint covers these records yet; make one first")
+        records, first = [], min(about)
+        while first <= checkpoint["seq"]:
+            with self._uow() as uow:
                 batch = uow.events.records(after_seq=first - 1, limit=BATCH)
-                for record in batch:
-                    if record["seq"] > checkpoint["seq"]:
-                        break
-                    records.append(_shown(record, record["seq"] in about))
-                first += len(batch) or checkpoint["seq"] + 1
+            if not batch:
+                break
+            records += [
+                _shown(record, record["seq"] in about)
+                for record in batch
+                if record["seq"] <= checkpoint["seq"]
+            ]
+            first = batch[-1]["seq"] + 1
         return {
             "document_id": document_id,
             "records": records,

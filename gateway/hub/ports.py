@@ -176,6 +176,9 @@ class EventLog(Protocol):
 
     def records(self, after_seq: int = 0, limit: int = 1000) -> list[dict]: ...
 
+    def hashes_at(self, seqs: Sequence[int]) -> dict[int, str]:
+        """The record hashes at these sequence numbers (those that exist)."""
+
     def checkpoints(self) -> list[dict]: ...
 
     def recent(self, kind: str, limit: int) -> list[AgencyEvent]:

@@ -106,6 +106,17 @@ class SqlEvents:
         ).mappings()
         return [_evidence(row) for row in rows]
 
+    def hashes_at(self, seqs: Sequence[int]) -> dict[int, str]:
+        found = {}
+        for start in range(0, len(seqs), 1000):
+            rows = self._conn.execute(
+                select(events.c.seq, events.c.record_hash).where(
+                    events.c.seq.in_(seqs[start : start + 1000])
+                )
+            )
+            found.update((seq, record_hash) for seq, record_hash in rows)
+        return found
+
     def checkpoints(self) -> list[dict]:
         rows = self._conn.execute(select(checkpoints).order_by(checkpoints.c.seq)).mappings()
         return [{k: row[k] for k in ("seq", "head_hash", "at", "signature")} for row in rows]

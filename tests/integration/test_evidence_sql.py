@@ -7,6 +7,8 @@ from sqlalchemy import func, select, text
 
 from gateway.bootstrap import build_gateway
 from gateway.errors import SignatureInvalid, SignatureRequired
+from gateway.hub import audit as audit_module
+from gateway.hub.audit import Audit
 from gateway.security.evidence import verify_proof
 from gateway.security.keys import self_signed
 from gateway.security.signatures import sign_edxml
@@ -122,6 +124,30 @@ def test_audit_names_the_first_broken_record(gateway, tamper, broken_at):
     report = gateway.audit.verify()
     assert not report.intact
     assert report.broken_at == broken_at
+
+
+def test_audit_walks_in_short_transactions_while_records_and_checkpoints_are_added(
+    gateway, hub_keys, monkeypatch
+):
+    monkeypatch.setattr(audit_module, "BATCH", 4)
+    for n in range(6):
+        gateway.hub.send(G12, document(document_id=f"G12,{n}"))  # two records each
+    gateway.hub.checkpoint()
+    before = gateway.audit.verify()
+    opened = []
+
+    def unit_of_work():
+        opened.append(True)
+        if len(opened) <= 3:  # the hub goes on between the audit's transactions
+            gateway.hub.send(G12, document(document_id=f"G12,late,{len(opened)}"))
+            gateway.hub.checkpoint()
+        return gateway.unit_of_work()
+
+    audit = Audit(unit_of_work, (hub_keys / "cert.pem").read_text())
+    report = audit.verify()
+    assert report.intact, report
+    assert (report.records, report.checkpoints) == (before.records + 6, before.checkpoints + 3)
+    assert len(opened) == -(-report.records // 4) + 1  # a batch each, and the last look
 
 
 def test_a_proof_of_a_documents_journey_verifies_offline(gateway, hub_keys):
