@@ -27,6 +27,8 @@ class Gateway:
     settings: Settings
     engine: Engine
     unit_of_work: Callable[[], SqlUnitOfWork]
+    reading: Callable[[], SqlUnitOfWork]
+    """Units of work that only read (on a SQLite file, beside the writers)."""
     hub: Hub
     directory: Directory
     audit: Audit
@@ -52,13 +54,24 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
     def unit_of_work() -> SqlUnitOfWork:
         return SqlUnitOfWork(connections)
 
+    def reading() -> SqlUnitOfWork:
+        return SqlUnitOfWork(connections, read_only=True)
+
     return Gateway(
         settings=settings,
         engine=engine,
         unit_of_work=unit_of_work,
-        hub=Hub(unit_of_work, settings, secret_box=secret_box, signer=signer, ca_bundle=ca_bundle),
+        reading=reading,
+        hub=Hub(
+            unit_of_work,
+            settings,
+            reading=reading,
+            secret_box=secret_box,
+            signer=signer,
+            ca_bundle=ca_bundle,
+        ),
         directory=Directory(unit_of_work, secret_box, ca_bundle),
-        audit=Audit(unit_of_work, signer.certificate_pem if signer else None),
+        audit=Audit(reading, signer.certificate_pem if signer else None),
         operators=Operators(unit_of_work, utcnow),
     )
 

@@ -63,12 +63,15 @@ class Hub:
         uow_factory: Callable[[], UnitOfWork],
         settings: Settings,
         *,
+        reading: Callable[[], UnitOfWork] | None = None,
         clock: Callable[[], datetime] = utcnow,
         secret_box: SecretBox | None = None,
         signer: CheckpointSigner | None = None,
         ca_bundle: bytes | None = None,
     ):
         self._uow = uow_factory
+        self._read = reading or uow_factory
+        """Units of work that only read: the reports, which may read much."""
         self._settings = settings
         self._clock = clock
         self._secret_box = secret_box
@@ -360,7 +363,7 @@ class Hub:
 
     def send_status(self, agency: str, document_id: str) -> SendStatus:
         """The delivery timeline of a document: every recipient's for its sender, else own."""
-        with self._uow() as uow:
+        with self._read() as uow:
             document = uow.messages.sent_original(agency, document_id)
             if document is None:
                 document = uow.messages.received_original(agency, document_id)
@@ -406,22 +409,22 @@ class Hub:
         since = since or until - timedelta(days=30)
         if since >= until:
             raise InvalidRequest("From must be before To.")
-        with self._uow() as uow:
+        with self._read() as uow:
             return agency_statistics(uow, agency, since, until, now, stale_hours)
 
     def backlog(self) -> list[Backlog]:
         """Open deliveries per recipient, with the oldest one's age."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return list(uow.messages.backlog())
 
     def not_picked_up(self, hours: int) -> list[Stale]:
         """Deliveries nobody has fetched for ``hours``, oldest first."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return list(uow.messages.stale(self._clock() - timedelta(hours=hours)))
 
     def overview(self, stale_hours: int = 24) -> Overview:
         """Everything the operator's dashboard shows, read in one transaction."""
-        with self._uow() as uow:
+        with self._read() as uow:
             return overview(uow, self._clock(), self._settings, stale_hours=stale_hours)
 
     def purge(self, days: int | None = None) -> int:

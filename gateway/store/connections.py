@@ -30,6 +30,7 @@ import threading
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from gateway.store.engine import READ_ONLY
 from gateway.store.evidence_log import KnownHead
 from gateway.store.wal_checkpoints import WalCheckpointer
 
@@ -48,6 +49,10 @@ class PooledConnections:
 
     def give_back(self, conn: Connection) -> None:
         conn.close()
+
+    def take_for_reading(self) -> Connection:
+        """The same: transactions that only read run beside the others anyway."""
+        return self.take()
 
     def committed(self) -> int:
         """Nothing to count: the database made the commit durable before it returned."""
@@ -104,6 +109,12 @@ class OneConnection:
             self._turn.release()
             raise
         return self._conn
+
+    def take_for_reading(self) -> Connection:
+        """A pooled connection of its own for a transaction that only reads: it begins
+        deferred (store/engine.py) and reads a snapshot beside the kept connection's
+        writes, rather than waiting for its turn and holding everyone else's."""
+        return self._engine.connect().execution_options(**{READ_ONLY: True})
 
     def give_back(self, conn: Connection) -> None:
         """Release the connection to the next thread: reopened next time if it broke, or

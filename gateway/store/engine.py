@@ -9,6 +9,12 @@ from sqlalchemy.engine import make_url
 
 from gateway.store.prepared import begin_on_driver
 
+READ_ONLY = "lienthong_read_only"
+"""Execution option of a connection whose transactions only read: on SQLite they begin
+deferred, reading a snapshot beside the writer instead of taking the write lock."""
+READERS = 4
+"""Connections of a SQLite file's pool for reading beside the kept one (and a backup)."""
+
 
 def make_engine(url: str, *, timeout_seconds: int = 5) -> Engine:
     """An engine for ``url`` whose transactions fail fast when the database is away."""
@@ -36,9 +42,9 @@ def _sqlite_engine(url, timeout_seconds: int) -> Engine:
     pool = {}
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        # The units of work share one connection (store/connections.py); the pool's
-        # second is for direct use beside them, such as a backup.
-        pool = dict(pool_size=2, max_overflow=0, pool_timeout=timeout_seconds)
+        # The units of work that write share one connection (store/connections.py); the
+        # pool's others are for those that only read, and for a backup.
+        pool = dict(pool_size=1 + READERS, max_overflow=0, pool_timeout=timeout_seconds)
     engine = create_engine(
         url, connect_args={"timeout": timeout_seconds, "check_same_thread": False}, **pool
     )
@@ -60,7 +66,9 @@ def _sqlite_engine(url, timeout_seconds: int) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin(conn):
         # Take the write lock up front: a read-then-write transaction cannot
-        # then deadlock against another writer, and leases are serialised.
-        begin_on_driver(conn, "BEGIN IMMEDIATE")
+        # then deadlock against another writer, and leases are serialised. One that
+        # only reads takes no lock: the write-ahead log lets it read beside the writer.
+        reading = conn.get_execution_options().get(READ_ONLY, False)
+        begin_on_driver(conn, "BEGIN" if reading else "BEGIN IMMEDIATE")
 
     return engine

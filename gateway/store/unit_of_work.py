@@ -14,20 +14,23 @@ from gateway.store.usage import SqlUsage
 
 
 class SqlUnitOfWork:
-    def __init__(self, connections: OneConnection | PooledConnections):
+    def __init__(self, connections: OneConnection | PooledConnections, *, read_only: bool = False):
         self._connections = connections
+        self._read_only = read_only
+        """Only reads, on a connection of its own, and never commits."""
         self._commit = 0
         """The number of this unit's commit, to wait for until it is on disk."""
 
     def __enter__(self) -> SqlUnitOfWork:
+        take = self._connections.take_for_reading if self._read_only else self._connections.take
         try:
-            self._conn = self._connections.take()
+            self._conn = take()
         except (OperationalError, PoolTimeout, DBAPIError) as exc:
             raise Unavailable() from exc
         try:
             self._transaction = self._conn.begin()
         except (OperationalError, DBAPIError) as exc:
-            self._connections.give_back(self._conn)
+            self._give_back()
             raise Unavailable() from exc
         self.agencies = SqlAgencies(self._conn)
         self.nonces = SqlNonces(self._conn)
@@ -44,7 +47,7 @@ class SqlUnitOfWork:
         except DBAPIError:
             pass  # the connection is already gone; the error below says why
         finally:
-            self._connections.give_back(self._conn)
+            self._give_back()
         if self._commit:
             try:
                 self._connections.sync(self._commit)
@@ -55,6 +58,14 @@ class SqlUnitOfWork:
         ):
             raise Unavailable() from exc
 
+    def _give_back(self) -> None:
+        if self._read_only:
+            self._conn.close()
+        else:
+            self._connections.give_back(self._conn)
+
     def commit(self) -> None:
+        if self._read_only:
+            raise RuntimeError("a unit of work that only reads has nothing to commit")
         self._transaction.commit()
         self._commit = self._connections.committed()

@@ -8,14 +8,16 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import text
 
+from gateway.bootstrap import build_gateway
 from gateway.errors import Unavailable
 from gateway.hub.audit import Audit
+from gateway.settings import Settings
 from gateway.store import connections as connections_module
 from gateway.store.connections import OneConnection, PooledConnections, connections_for
 from gateway.store.engine import make_engine
 from gateway.store.migrate import upgrade
 from gateway.store.unit_of_work import SqlUnitOfWork
-from tests.builders import G12
+from tests.builders import G12, H31, document
 
 
 def test_a_sqlite_file_gets_one_kept_connection_and_other_databases_the_pool(sqlite_engine):
@@ -208,3 +210,22 @@ def test_the_evidence_head_kept_by_a_connection_is_read_again_once_it_has_moved(
         "after a rollback",
     ]  # fmt: skip
     other_engine.dispose()
+
+
+def test_a_unit_that_only_reads_reads_a_snapshot_beside_the_writers(database_url):
+    gw = build_gateway(Settings(db_url=database_url, db_timeout_seconds=1))
+    for code in (G12, H31):
+        gw.directory.add(code, code, "pw")
+    gw.hub.send(G12, document(document_id="G12,1", recipients=(H31,)))
+    with gw.reading() as report:
+        [before] = report.messages.backlog()
+        # A writer goes on while the report's transaction is open (on a SQLite file it
+        # would otherwise wait for the kept connection, held by this very thread).
+        gw.hub.send(G12, document(document_id="G12,2", recipients=(H31,)))
+        if gw.engine.dialect.name == "sqlite":  # (PostgreSQL reads each statement afresh)
+            assert report.messages.backlog() == [before]  # its snapshot
+        with pytest.raises(RuntimeError):
+            report.commit()
+    [after] = gw.hub.backlog()
+    assert (before.pending, after.pending) == (1, 2)
+    gw.engine.dispose()
