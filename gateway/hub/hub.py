@@ -443,7 +443,7 @@ class Hub:
             with self._uow() as uow:
                 count, after = uow.messages.purge_contents(before, after, PURGE_KEYS, PURGE_BYTES)
                 purged += count
-                if count or (after is None and not purged):
+                if count or (after is None and not purged):  # a purge of nothing says so
                     detail = f"{count} documents, {days} days"
                     uow.events.record("purged", now, "hub", detail=detail)
                 if after is None:
