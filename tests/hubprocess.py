@@ -104,24 +104,26 @@ def start_hub(
 
 
 _REGISTER_ALL = """
-import json, sys
+import io, json, sys
 from gateway.cli import main
-for argv in json.loads(sys.argv[1]):
+for argv, stdin in json.loads(sys.argv[1]):
+    sys.stdin = io.StringIO(stdin)
     if main(argv) != 0:
-        sys.exit(f"{argv[:2]} failed")
+        sys.exit(f"{argv[:3]} failed")
 """
 
 
 def _register(env: dict, source: Path | None) -> None:
-    """Register the test agencies through the admin CLI, in one process to spare startups."""
+    """Register the test agencies through the admin CLI (each command with its stdin), in
+    one process to spare startups."""
     commands = [
-        ["agency", "add", code, "--name", f"Cơ quan {code}", "--password", password]
+        (["agency", "add", code, "--name", f"Cơ quan {code}", "--password", password], "")
         for code, password in PASSWORDS.items()
     ]
-    commands.append(["agency", "add", DIGEST_AGENCY, "--name", "UBND tỉnh Cao Bằng",
-                     "--password", "digest-secret", "--allow-digest"])  # fmt: skip
+    commands.append((["agency", "add", DIGEST_AGENCY, "--name", "UBND tỉnh Cao Bằng",
+                      "--password-stdin", "--allow-digest"], "digest-secret\n"))  # fmt: skip
     commands += [
-        ["agency", "add", code, "--name", code, "--password", f"pw-{code}"]
+        (["agency", "add", code, "--name", code, "--password", f"pw-{code}"], "")
         for code in REAL_AGENCIES
     ]
     added = subprocess.run(
