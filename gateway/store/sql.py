@@ -40,7 +40,6 @@ class local_date(FunctionElement):  # noqa: N801 - used like the SQL function it
 
     type = Date()
     inherit_cache = True
-    name = "local_date"
 
     def __init__(self, column, offset: timedelta):
         # The offset is written into the SQL, and so into the statement cache's key.
