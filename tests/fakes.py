@@ -8,6 +8,7 @@ from datetime import datetime
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Agency,
+    ClosedDelivery,
     DeliveryState,
     EventRecord,
     InboxMessage,
@@ -34,7 +35,7 @@ class _Row:
 @dataclass
 class FakeDatabase:
     agencies: dict[str, Agency] = field(default_factory=dict)
-    nonces: dict[tuple[str, bytes], datetime] = field(default_factory=dict)
+    nonces: set[tuple[datetime, str, bytes]] = field(default_factory=set)
     documents: list[NewDocument] = field(default_factory=list)
     rows: list[_Row] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
@@ -51,7 +52,7 @@ class FakeUnitOfWork:
     def __enter__(self):
         self._work = FakeDatabase(
             agencies=dict(self._db.agencies),
-            nonces=dict(self._db.nonces),
+            nonces=set(self._db.nonces),
             documents=list(self._db.documents),
             rows=[replace(row) for row in self._db.rows],
             events=list(self._db.events),
@@ -119,15 +120,13 @@ class _Nonces:
         self._db = db
 
     def remember(self, agency, nonce, expires_at):
-        if (agency, nonce) in self._db.nonces:
+        if (expires_at, agency, nonce) in self._db.nonces:
             return False
-        self._db.nonces[(agency, nonce)] = expires_at
+        self._db.nonces.add((expires_at, agency, nonce))
         return True
 
     def purge(self, now):
-        for key, expires_at in list(self._db.nonces.items()):
-            if expires_at < now:
-                del self._db.nonces[key]
+        self._db.nonces = {key for key in self._db.nonces if key[0] >= now}
 
 
 class _Messages:
@@ -228,7 +227,9 @@ class _Messages:
                 and row.state not in (DeliveryState.WITHDRAWN, DeliveryState.FAILED)
             ):
                 row.state = state
-                found[row.message_id] = row.document.sha256
+                found[row.message_id] = ClosedDelivery(
+                    row.document.document_id, row.document.sha256
+                )
         return found
 
     def sent_original(self, sender, document_id):
@@ -266,11 +267,11 @@ class _Messages:
                     withdrawn.add(row.message_id)
         return withdrawn
 
-    def events_for(self, message_ids):
+    def events_for(self, document_id, message_ids):
         return [
             EventRecord(event[4], event[1], event[0], event[6], event[5])
             for event in self._db.events
-            if event[4] in message_ids
+            if event[4] in message_ids and event[3] in (document_id, "")
         ]
 
     def _original(self, matches, keep):

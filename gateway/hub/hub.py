@@ -111,7 +111,7 @@ class Hub:
             if now >= self._next_nonce_purge:
                 self._next_nonce_purge = now + NONCE_PURGE_INTERVAL
                 uow.nonces.purge(now)
-            if not uow.nonces.remember(agency.code, caller.nonce, now + 2 * skew):
+            if not uow.nonces.remember(agency.code, caller.nonce, caller.created + skew):
                 raise AuthenticationFailed()  # a replayed nonce
         return agency.code
 
@@ -373,7 +373,9 @@ class Hub:
                 raise UnknownDocument(
                     f"This agency neither sent nor received a document {document_id!r}."
                 )
-            events = uow.messages.events_for([d.message_id for d in document.deliveries])
+            events = uow.messages.events_for(
+                document.document_id, [d.message_id for d in document.deliveries]
+            )
         return timeline.assemble(document, events)
 
     def acknowledge(self, caller: Caller, message_ids: Sequence[str]) -> AckResult:
@@ -389,7 +391,8 @@ class Hub:
             found = uow.messages.acknowledge(agency, ids, now)
             uow.events.record_all([
                 dict(kind="acknowledged", at=now, agency=agency, message_id=message_id,
-                     content_sha256=found[message_id])
+                     document_id=found[message_id].document_id,
+                     content_sha256=found[message_id].sha256)
                 for message_id in ids
                 if message_id in found
             ])  # fmt: skip

@@ -122,6 +122,14 @@ class EventRecord:
 
 
 @dataclass(frozen=True)
+class ClosedDelivery:
+    """A delivery just acknowledged or closed: the document it carried, for its evidence."""
+
+    document_id: str
+    sha256: str
+
+
+@dataclass(frozen=True)
 class AgencyEvent:
     """An event as the operator sees it: when, what, which agency, and the detail."""
 

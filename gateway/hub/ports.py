@@ -10,6 +10,7 @@ from gateway.hub.model import (
     Agency,
     AgencyEvent,
     Backlog,
+    ClosedDelivery,
     DayVolume,
     Delivery,
     DeliveryState,
@@ -49,7 +50,8 @@ class AgencyRepository(Protocol):
 
 class NonceRepository(Protocol):
     def remember(self, agency: str, nonce: bytes, expires_at: datetime) -> bool:
-        """Record a nonce; False when it is recorded already."""
+        """Record an agency's nonce until ``expires_at`` (a token's is its Created time
+        plus the clock skew allowed); False when the same is recorded already."""
 
     def purge(self, now: datetime) -> None:
         """Forget the nonces that expired before ``now``."""
@@ -106,8 +108,8 @@ class MessageRepository(Protocol):
     def withdraw(self, message_ids: Sequence[str], now: datetime) -> set[str]:
         """Withdraw those deliveries never downloaded; return the ids withdrawn."""
 
-    def events_for(self, message_ids: Sequence[str]) -> Sequence[EventRecord]:
-        """The events of these deliveries, oldest first."""
+    def events_for(self, document_id: str, message_ids: Sequence[str]) -> Sequence[EventRecord]:
+        """The events of these deliveries of a document with this DocumentId, oldest first."""
 
     def lease(
         self,
@@ -123,13 +125,15 @@ class MessageRepository(Protocol):
     def chunk(self, document_key: int, seq: int) -> bytes | None:
         """Piece ``seq`` (from 0) of a document's bytes; None past the last."""
 
-    def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
+    def acknowledge(
+        self, inbox: str, message_ids: Sequence[str], now: datetime
+    ) -> dict[str, ClosedDelivery]:
         """Acknowledge the inbox's messages among ``message_ids``; return those found,
-        each with the SHA-256 of its document."""
+        each with the DocumentId and SHA-256 of its document."""
 
     def close(
         self, inbox: str, message_ids: Sequence[str], state: DeliveryState, now: datetime
-    ) -> dict[str, str]:
+    ) -> dict[str, ClosedDelivery]:
         """Like ``acknowledge``, ending in ``state`` (forwarded or failed)."""
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:

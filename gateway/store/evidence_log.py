@@ -11,7 +11,13 @@ from gateway.hub.model import AgencyEvent
 from gateway.security.evidence import RECORD_FIELDS, record_hash
 from gateway.store.prepared import Prepared
 from gateway.store.sql import at
-from gateway.store.tables import checkpoints, events, evidence_head
+from gateway.store.tables import (
+    NAMES_NO_DOCUMENT,
+    about_document,
+    checkpoints,
+    events,
+    evidence_head,
+)
 
 _BLANK = dict.fromkeys(("document_id", "message_id", "detail", "status_code", "content_sha256"), "")
 _LOCK_HEAD = Prepared(select(evidence_head).where(evidence_head.c.id == 1).with_for_update())
@@ -139,9 +145,9 @@ class SqlEvents:
 
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]:
         """Sequence numbers of the records about a document or its deliveries."""
-        condition = events.c.document_id == document_id
+        condition = about_document(document_id)
         if message_ids:
-            condition = condition | events.c.message_id.in_(message_ids)
+            condition = condition | NAMES_NO_DOCUMENT & events.c.message_id.in_(message_ids)
         return list(
             self._conn.execute(
                 select(events.c.seq).where(condition).order_by(events.c.seq)

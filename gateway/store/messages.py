@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
     Backlog,
+    ClosedDelivery,
     DayVolume,
     Delivery,
     DeliveryState,
@@ -31,6 +32,7 @@ from gateway.store.sql import as_utc, at, local_date
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
+    about_deliveries,
     deliveries,
     document_chunks,
     documents,
@@ -132,8 +134,11 @@ _LEASED_DOCUMENTS = PreparedIn(
 )
 EVERY_SIZE = 2**62
 """``content_up_to`` when every document's bytes are wanted."""
-_DIGESTS = PreparedIn(
-    lambda condition: select(documents.c.id, documents.c.sha256).where(condition), documents.c.id
+_CLOSED_DOCUMENTS = PreparedIn(
+    lambda condition: select(documents.c.id, documents.c.document_id, documents.c.sha256).where(
+        condition
+    ),
+    documents.c.id,
 )
 
 _CLOSE = PreparedIn(
@@ -288,12 +293,14 @@ class SqlMessages:
             if size and len(content) >= size:
                 return bytes(content)  # the last piece
 
-    def acknowledge(self, inbox: str, message_ids: Sequence[str], now: datetime) -> dict[str, str]:
+    def acknowledge(
+        self, inbox: str, message_ids: Sequence[str], now: datetime
+    ) -> dict[str, ClosedDelivery]:
         return self.close(inbox, message_ids, DeliveryState.ACKNOWLEDGED, now)
 
     def close(
         self, inbox: str, message_ids: Sequence[str], state: DeliveryState, now: datetime
-    ) -> dict[str, str]:
+    ) -> dict[str, ClosedDelivery]:
         if not message_ids:
             return {}
         rows = _CLOSE.rows(
@@ -302,8 +309,11 @@ class SqlMessages:
             {"for_inbox": inbox, "new_state": state.value, "closed_at": now},
         )
         pks = list({row.document_pk for row in rows})
-        digests = dict(_DIGESTS.rows(self._conn, pks)) if pks else {}
-        return {row.message_id: digests[row.document_pk] for row in rows}
+        closed = {
+            pk: ClosedDelivery(document_id, sha256)
+            for pk, document_id, sha256 in (_CLOSED_DOCUMENTS.rows(self._conn, pks) if pks else ())
+        }
+        return {row.message_id: closed[row.document_pk] for row in rows}
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
         if not message_ids:
@@ -486,11 +496,11 @@ class SqlMessages:
         )
         return {row.message_id for row in rows}
 
-    def events_for(self, message_ids: Sequence[str]) -> Sequence[EventRecord]:
+    def events_for(self, document_id: str, message_ids: Sequence[str]) -> Sequence[EventRecord]:
         if not message_ids:
             return []
         rows = self._conn.execute(
-            select(events).where(events.c.message_id.in_(message_ids)).order_by(events.c.seq)
+            select(events).where(about_deliveries(document_id, message_ids)).order_by(events.c.seq)
         )
         return [
             EventRecord(row.message_id, row.at, row.kind, row.status_code, row.detail)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -160,11 +161,35 @@ events = Table(
     Column("content_sha256", String(64), nullable=False, default=""),
     Column("prev_hash", String(64), nullable=False),
     Column("record_hash", String(64), nullable=False),
-    Index(None, "message_id"),
-    Index(None, "document_id"),
-)
+    # A record about a document is found through its DocumentId, a record about a
+    # delivery through its document too: it names both. Only the acknowledgements
+    # recorded before they named their document are indexed by their MessageId, and
+    # records about neither (refusals, purges) by nothing.
+    Index(None, "document_id", sqlite_where=text("document_id <> ''"),
+          postgresql_where=text("document_id <> ''")),
+    Index(None, "message_id", sqlite_where=text("document_id = ''"),
+          postgresql_where=text("document_id = ''")),
+)  # fmt: skip
 """Every change, as a hash chain: each record holds the hash of the one before (the
 evidence log; see gateway/security/evidence.py)."""
+NAMES_DOCUMENT = text("events.document_id <> ''")
+NAMES_NO_DOCUMENT = text("events.document_id = ''")
+"""The tests of the records in each partial index, spelled with literals as the indexes'
+own: a database uses a partial index only for a query that repeats its predicate."""
+
+
+def about_document(document_id: str):
+    """The condition on events of the records about documents with this DocumentId."""
+    return NAMES_DOCUMENT & (events.c.document_id == document_id)
+
+
+def about_deliveries(document_id: str, message_ids: Sequence[str]):
+    """The condition on events of the records about these deliveries of documents with
+    DocumentId ``document_id``."""
+    return about_document(document_id) & events.c.message_id.in_(message_ids) | (
+        NAMES_NO_DOCUMENT & events.c.message_id.in_(message_ids)
+    )
+
 
 evidence_head = Table(
     "evidence_head",
@@ -200,12 +225,17 @@ that the daily quota is one row to read, however much an agency sends."""
 nonces = Table(
     "nonces",
     metadata,
+    # Keyed by when they expire first, so that one b-tree serves both the check for a
+    # replay and the deletion of the expired, and a sign-in adds to its last pages.
+    Column("expires_at", UTCDateTime, primary_key=True),
     Column("agency", String(35), primary_key=True),
     Column("nonce", String(100), primary_key=True),
-    Column("expires_at", UTCDateTime, nullable=False, index=True),
     # On SQLite the rows live in their key's b-tree: each sign-in writes one page fewer.
     sqlite_with_rowid=False,
 )
+"""The nonces of the UsernameTokens signed in with, each until its token's Created time
+plus the clock skew allowed, after which the token is refused anyway: a replayed token
+repeats its nonce and Created time, and so the key."""
 
 operators = Table(
     "operators",

@@ -255,6 +255,22 @@ def test_nonces_are_remembered_in_the_database(gateway):
         gateway.hub.authenticate(token)
 
 
+def test_a_token_is_told_by_its_nonce_and_created_time_until_it_expires(gateway):
+    """A replay repeats the token's nonce and Created time, and so the time its nonce is
+    kept until (Created plus the clock skew, after which the token is refused for its
+    age); then the nonce is forgotten."""
+    expires = datetime(2026, 12, 2, 8, 5, 0, 123456, tzinfo=UTC)
+    with gateway.unit_of_work() as uow:
+        assert uow.nonces.remember(H31, b"n-1", expires)
+        assert not uow.nonces.remember(H31, b"n-1", expires)
+        assert uow.nonces.remember(H49, b"n-1", expires)  # another agency's
+        uow.nonces.purge(expires)  # its token is still accepted at that instant
+        assert not uow.nonces.remember(H31, b"n-1", expires)
+        uow.nonces.purge(expires + timedelta(microseconds=1))
+        assert uow.nonces.remember(H31, b"n-1", expires)
+        uow.commit()
+
+
 def test_status_routing_queries(gateway):
     """A take-back withdraws what was never downloaded; the status goes to those that did."""
     gateway.hub.send(G12, document(document_id="G12,7"))
