@@ -11,13 +11,7 @@ from gateway.hub.model import AgencyEvent
 from gateway.security.evidence import RECORD_FIELDS, record_hash
 from gateway.store.prepared import Prepared
 from gateway.store.sql import at
-from gateway.store.tables import (
-    NAMES_NO_DOCUMENT,
-    about_document,
-    checkpoints,
-    events,
-    evidence_head,
-)
+from gateway.store.tables import about_document, checkpoints, events, evidence_head, unfiled
 
 _BLANK = dict.fromkeys(("document_id", "message_id", "detail", "status_code", "content_sha256"), "")
 _LOCK_HEAD = Prepared(select(evidence_head).where(evidence_head.c.id == 1).with_for_update())
@@ -147,7 +141,7 @@ class SqlEvents:
         """Sequence numbers of the records about a document or its deliveries."""
         condition = about_document(document_id)
         if message_ids:
-            condition = condition | NAMES_NO_DOCUMENT & events.c.message_id.in_(message_ids)
+            condition = condition | unfiled(message_ids)
         return list(
             self._conn.execute(
                 select(events.c.seq).where(condition).order_by(events.c.seq)

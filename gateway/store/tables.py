@@ -172,22 +172,28 @@ events = Table(
 )  # fmt: skip
 """Every change, as a hash chain: each record holds the hash of the one before (the
 evidence log; see gateway/security/evidence.py)."""
-NAMES_DOCUMENT = text("events.document_id <> ''")
-NAMES_NO_DOCUMENT = text("events.document_id = ''")
+_NAMES_DOCUMENT = text("events.document_id <> ''")
+_NAMES_NO_DOCUMENT = text("events.document_id = ''")
 """The tests of the records in each partial index, spelled with literals as the indexes'
 own: a database uses a partial index only for a query that repeats its predicate."""
 
 
 def about_document(document_id: str):
     """The condition on events of the records about documents with this DocumentId."""
-    return NAMES_DOCUMENT & (events.c.document_id == document_id)
+    return _NAMES_DOCUMENT & (events.c.document_id == document_id)
+
+
+def unfiled(message_ids: Sequence[str]):
+    """The condition on events of the records about these deliveries that do not name
+    their document (acknowledgements recorded before they did)."""
+    return _NAMES_NO_DOCUMENT & events.c.message_id.in_(message_ids)
 
 
 def about_deliveries(document_id: str, message_ids: Sequence[str]):
     """The condition on events of the records about these deliveries of documents with
     DocumentId ``document_id``."""
-    return about_document(document_id) & events.c.message_id.in_(message_ids) | (
-        NAMES_NO_DOCUMENT & events.c.message_id.in_(message_ids)
+    return (about_document(document_id) & events.c.message_id.in_(message_ids)) | unfiled(
+        message_ids
     )
 
 
