@@ -1,61 +1,51 @@
-"""Elements found through their tags, child by child: what lxml's ``find``, ``iterfind`` and
-``findtext`` give for a path of plain child steps, several times faster.
+"""An element's children found by tag: what lxml's ``find``, ``findall`` and ``findtext``
+give for paths of one or two plain child steps, several times faster.
 
 lxml parses a ``find`` path in Python on every call, and ``iterchildren(tag)`` builds a tag
-matcher on every call (about 10,000 instructions a step). A ``ChildIndex`` asks lxml for an
-element's children once, in one call, and files them by tag; the many paths read from one
-tree (an edXML header, a WS-Security token) then share the steps they have in common.
+matcher on every call (about 10,000 instructions a step). ``Children`` asks lxml for each
+child's tag once and files the children by it; the many fields read from one element
+(an edXML header, a WS-Security token) are then dictionary lookups.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from lxml import etree
 
 
-class ChildIndex:
-    """Lookups below the elements of one tree, each element's children read once.
+class Children:
+    """The child elements of one element (or of none), filed by tag in document order.
+    Comments and processing instructions are passed over."""
 
-    It keeps the elements it has read: one index for one tree, while it is read."""
+    __slots__ = ("_by_tag",)
 
-    def __init__(self):
-        self._by_parent: dict[etree._Element, dict] = {}
+    def __init__(self, parent: etree._Element | None):
+        by_tag: dict[str, list[etree._Element]] = {}
+        for child in () if parent is None else parent:
+            tag = child.tag
+            if tag.__class__ is str:  # a comment's or instruction's tag is a function
+                same = by_tag.get(tag)
+                if same is None:
+                    by_tag[tag] = [child]
+                else:
+                    same.append(child)
+        self._by_tag = by_tag
 
-    def children(self, parent: etree._Element, tag: str) -> list[etree._Element]:
-        """``parent``'s children of tag ``tag``, in document order."""
-        by_tag = self._by_parent.get(parent)
-        if by_tag is None:
-            by_tag = {}
-            for child in parent.getchildren():
-                # (a comment's or processing instruction's tag is a function, never a name)
-                by_tag.setdefault(child.tag, []).append(child)
-            self._by_parent[parent] = by_tag
-        return by_tag.get(tag, [])
+    def every(self, tag: str) -> list[etree._Element]:
+        """The children of tag ``tag``."""
+        return self._by_tag.get(tag, [])
 
-    def first(self, parent: etree._Element | None, *tags: str) -> etree._Element | None:
-        """The first element, in document order, at the path ``tags`` below ``parent``."""
-        if parent is None:
-            return None
-        tag, rest = tags[0], tags[1:]
-        for child in self.children(parent, tag):
-            found = self.first(child, *rest) if rest else child
-            if found is not None:
-                return found
+    def first(self, tag: str) -> etree._Element | None:
+        """The first child of tag ``tag``."""
+        found = self._by_tag.get(tag)
+        return found[0] if found else None
+
+    def text(self, tag: str, below: str | None = None) -> str | None:
+        """``findtext("tag")``, or ``findtext("tag/below")`` with ``below``: the text of
+        the first element at that path ("" if it has none), None if there is none."""
+        for child in self._by_tag.get(tag, ()):
+            if below is None:
+                return child.text or ""
+            for grandchild in child:
+                if grandchild.tag == below:
+                    return grandchild.text or ""
         return None
-
-    def every(self, parent: etree._Element | None, *tags: str) -> Iterator[etree._Element]:
-        """The elements at the path ``tags`` below ``parent``, in document order."""
-        if parent is None:
-            return
-        tag, rest = tags[0], tags[1:]
-        for child in self.children(parent, tag):
-            if rest:
-                yield from self.every(child, *rest)
-            else:
-                yield child
-
-    def text(self, parent: etree._Element | None, *tags: str) -> str | None:
-        """The text of ``first(parent, *tags)``: "" if it has none, None if there is none."""
-        found = self.first(parent, *tags)
-        return None if found is None else found.text or ""

@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 
 from gateway import ns
 from gateway.errors import AuthenticationFailed
-from gateway.xmlpaths import ChildIndex
+from gateway.xmlpaths import Children
 
 _WSSE = f"{{{ns.WSSE}}}"
 _WSU = f"{{{ns.WSU}}}"
+_SECURITY, _TOKEN, _TIMESTAMP = _WSSE + "Security", _WSSE + "UsernameToken", _WSU + "Timestamp"
 
 
 @dataclass(frozen=True)
@@ -29,25 +30,25 @@ class UsernameToken:
 
 
 def read_username_token(header) -> UsernameToken:
-    """The UsernameToken of ``wsse:Security`` in a SOAP header; AuthenticationFailed if none."""
-    tree = ChildIndex()
-    security = tree.first(header, _WSSE + "Security")
-    token = tree.first(security, _WSSE + "UsernameToken")
+    """The UsernameToken of ``wsse:Security`` in a SOAP header (the first of each);
+    AuthenticationFailed if there is none."""
+    security = Children(Children(header).first(_SECURITY))
+    token = security.first(_TOKEN)
     if token is None:
         raise AuthenticationFailed()
-    password = tree.first(token, _WSSE + "Password")
-    username = (tree.text(token, _WSSE + "Username") or "").strip()
+    fields = Children(token)
+    password = fields.first(_WSSE + "Password")
+    username = (fields.text(_WSSE + "Username") or "").strip()
     if not username or password is None:
         raise AuthenticationFailed()
     password_type = password.get("Type", ns.WSSE_PASSWORD_TEXT)
     if password_type not in (ns.WSSE_PASSWORD_TEXT, ns.WSSE_PASSWORD_DIGEST):
         raise AuthenticationFailed()
-    nonce_text = tree.text(token, _WSSE + "Nonce")
-    created_text = (tree.text(token, _WSU + "Created") or "").strip()
-    timestamp = tree.first(security, _WSU + "Timestamp")
-    if not created_text and timestamp is not None:
-        created_text = (tree.text(timestamp, _WSU + "Created") or "").strip()
-    expires_text = tree.text(timestamp, _WSU + "Expires")
+    nonce_text = fields.text(_WSSE + "Nonce")
+    created_text = (fields.text(_WSU + "Created") or "").strip()
+    if not created_text:
+        created_text = (security.text(_TIMESTAMP, _WSU + "Created") or "").strip()
+    expires_text = security.text(_TIMESTAMP, _WSU + "Expires")
     return UsernameToken(
         username=username,
         password=password.text or "",

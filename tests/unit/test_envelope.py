@@ -3,7 +3,7 @@ import pytest
 from gateway.envelope import BusinessType, MessageKind, parse_message
 from gateway.envelope import parse as envelope_parse
 from gateway.errors import DTDNotAllowed, InvalidDocument, XMLSyntax
-from gateway.xmlpaths import ChildIndex
+from gateway.xmlpaths import Children
 from tests.builders import G12, H31, H49, REAL, document, sample, status
 
 LIMIT = 10 * 1024 * 1024
@@ -132,6 +132,17 @@ def test_two_senders_are_refused():
         parse(data)
 
 
+@pytest.mark.parametrize("element", ["edXMLEnvelope", "edXMLHeader", "MessageHeader"])
+def test_a_second_header_is_refused(element):
+    """Every field is read from the one header, never from another."""
+    data = document()
+    start = data.index(f"<edXML:{element}>".encode())
+    end = data.index(f"</edXML:{element}>".encode()) + len(f"</edXML:{element}>")
+    data = data[:end] + data[start:end] + data[end:]
+    with pytest.raises(InvalidDocument, match=f"exactly one {element}, found 2"):
+        parse(data)
+
+
 def test_another_root_element_is_refused():
     with pytest.raises(InvalidDocument, match="root element"):
         parse(b"<edXML><x/></edXML>")
@@ -175,5 +186,5 @@ def test_header_fields_are_found_as_findtext_finds_them(path):
         "<Subject>Công văn</Subject></h>"
     )
     expected = (header.findtext(ed + path.replace("/", "/" + ed)) or "").strip()
-    assert envelope_parse._find_text(ChildIndex(), header, path) == expected
+    assert envelope_parse._find_text(Children(header), *path.split("/")) == expected
     assert path != "Code/CodeNumber" or expected == "12"
