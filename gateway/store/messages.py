@@ -147,7 +147,9 @@ _CLOSE = PreparedIn(
         .where(
             deliveries.c.inbox == bindparam("for_inbox"),
             condition,
-            deliveries.c.state.notin_((DeliveryState.WITHDRAWN.value, DeliveryState.FAILED.value)),
+            # Two comparisons, not NOT IN (...), which SQLAlchemy expands on every run.
+            deliveries.c.state != DeliveryState.WITHDRAWN.value,
+            deliveries.c.state != DeliveryState.FAILED.value,
         )
         .values(
             state=bindparam("new_state"),

@@ -177,3 +177,35 @@ def test_python_side_defaults_are_refused(engine):
     with engine.connect() as conn:
         with pytest.raises(ValueError, match="defaults"):
             Prepared(defaults, columns=("code", "name", "password_hash")).rows(conn, {})
+
+
+def test_the_three_operations_compile_nothing_when_they_run(tmp_path, monkeypatch):
+    """Every statement of SendDocument, GetDocuments and AckDocument is compiled once:
+    none has a list SQLAlchemy expands on each run (``NOT IN (...)`` of literals does)."""
+    from lxml import etree
+    from sqlalchemy.sql.compiler import SQLCompiler
+
+    from gateway import ns
+    from tests.builders import G12, H31, document
+    from tests.wsgi import InProcessHub, envelope, send_body
+
+    hub = InProcessHub(f"sqlite:///{tmp_path / 'hub.db'}", quota_per_minute=0)
+    for code in (G12, H31):
+        hub.gateway.directory.add(code, code, "pw")
+    hub.call(envelope(send_body(document(recipients=(H31,))), G12, "pw"))  # compiles all
+    expanded = []
+    original = SQLCompiler.construct_expanded_state
+
+    def expand(compiler, *args, **kwargs):
+        expanded.append(compiler.string)
+        return original(compiler, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "construct_expanded_state", expand)
+    sent = hub.call(envelope(send_body(document(recipients=(H31,), document_id="X,1")), G12, "pw"))
+    got = hub.call(envelope("<lt:GetDocuments/>", H31, "pw"))
+    ids = [e.text for e in etree.fromstring(got.body).iter(f"{{{ns.GATEWAY}}}MessageId")]
+    acks = "".join(f"<lt:MessageIds>{i}</lt:MessageIds>" for i in ids)
+    acked = hub.call(envelope(f"<lt:AckDocument>{acks}</lt:AckDocument>", H31, "pw"))
+    assert (sent.status, got.status, acked.status, len(ids)) == (200, 200, 200, 2)
+    assert expanded == []
+    hub.gateway.engine.dispose()
