@@ -563,6 +563,63 @@ def large_document(folder: Path, megabytes: int) -> list[Figure]:
     ]  # fmt: skip
 
 
+# --- the directory ----------------------------------------------------------------------
+
+
+def directory_listing(folder: Path, agencies: int) -> list[Figure]:
+    """The whole directory in one GetAgencies, read by the client as it arrives: the
+    worker's peak memory growth against the response's size."""
+    url = f"sqlite:///{folder / 'directory.db'}"
+    hub = start_hub(folder, url, workers=1, quota_per_minute=0)
+    try:
+        gateway = build_gateway(Settings(db_url=url), migrate=False)
+        gateway.directory.import_names(
+            (f"{n // 10_000:03d}.{n // 100 % 100:02d}.{n % 100:02d}.K{n % 97:02d}",
+             f"Ủy ban nhân dân xã số {n}") for n in range(agencies)
+        )  # fmt: skip
+        gateway.engine.dispose()
+        list_agencies(hub, "<lt:MaxCount>1500</lt:MaxCount>")  # both statements, once
+        worker = int(worker_status(hub.process.pid)["Pid"])
+        Path(f"/proc/{worker}/clear_refs").write_text("5")  # the peak starts again from here
+        before, _ = worker_memory(hub.process.pid)
+        listed, size = list_agencies(hub, "")
+        _, peak = worker_memory(hub.process.pid)
+    finally:
+        stop_hub(hub)
+    return [
+        Figure(f"GetAgencies of {agencies:,} agencies: all listed", 1.0 * (listed >= agencies),
+               "1", listed >= agencies),
+        Figure("  its response (MB)", size / 2**20, "", None),
+        Figure("  peak worker memory growth (MB)", (peak - before) / 1024, "", None),
+    ]  # fmt: skip
+
+
+def list_agencies(hub, fields: str) -> tuple[int, int]:
+    """GetAgencies with ``fields``, parsed as it arrives: how many agencies, how many bytes."""
+    body = envelope(f"<lt:GetAgencies>{fields}</lt:GetAgencies>", H31, hub.passwords[H31])
+    with requests.post(hub.url, data=body, headers=HEADERS, stream=True, timeout=600) as response:
+        response.raise_for_status()
+        response.raw.decode_content = True
+        counted = _Counted(response.raw)
+        listed = 0
+        for _, element in etree.iterparse(counted, tag=f"{{{ns.GATEWAY}}}Agency"):
+            listed += 1
+            element.clear()
+    return listed, counted.size
+
+
+class _Counted:
+    """A stream that counts the bytes read from it."""
+
+    def __init__(self, stream):
+        self._stream, self.size = stream, 0
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._stream.read(size)
+        self.size += len(data)
+        return data
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="seconds, small sizes")
@@ -570,15 +627,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="lienthong-bench-"))
     if args.smoke:
-        sizes = dict(seconds=1.0, small=1_000, large=5_000, pollers=300, megabytes=2)
+        sizes = dict(seconds=1.0, small=1_000, large=5_000, pollers=300, megabytes=2,
+                     agencies=2_000)  # fmt: skip
     else:
-        sizes = dict(seconds=15.0, small=1_000, large=1_000_000, pollers=5_000, megabytes=50)
+        sizes = dict(seconds=15.0, small=1_000, large=1_000_000, pollers=5_000, megabytes=50,
+                     agencies=100_000)  # fmt: skip
     figures = [
         *throughput(folder, sizes["seconds"]),
         *throughput(folder, sizes["seconds"], pinned=True),
         *backlog(folder, sizes["small"], sizes["large"], args.postgres),
         *concurrency(folder, sizes["pollers"], args.postgres),
         *large_document(folder, sizes["megabytes"]),
+        *directory_listing(folder, sizes["agencies"]),
     ]
     print(f"{'figure':<{NAME_WIDTH}} {'value':>12} {'':<8}  {'target':<12}")
     for figure in figures:

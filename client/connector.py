@@ -37,6 +37,8 @@ PACKAGED_WSDL = str(resources.files("gateway.wsdl").joinpath("lienthong.wsdl"))
 """The contract shipped with this package: a connector built on it needs no network to start."""
 BACKOFF = 0.5
 MAX_BACKOFF = 30.0
+AGENCIES_PAGE = 1000
+"""Agencies asked for per GetAgencies: the national directory is over 100,000."""
 
 
 @dataclass(frozen=True)
@@ -280,12 +282,21 @@ class Connector:
         return zeep.helpers.serialize_object(result, dict)
 
     def agencies(self, parent_code: str | None = None) -> list[AgencyEntry]:
-        """The hub's agency directory, or the direct children of ``parent_code``."""
-        entries = self._call("GetAgencies", ParentCode=parent_code) or []
-        return [
-            AgencyEntry(e.Code, e.Name, e.ParentCode or "", bool(e.Active), e.Endpoint or "")
-            for e in entries
-        ]
+        """The hub's agency directory by code, or the direct children of ``parent_code``,
+        asked for AGENCIES_PAGE at a time."""
+        listed: list[AgencyEntry] = []
+        after = None
+        while True:
+            page = self._call(
+                "GetAgencies", ParentCode=parent_code, After=after, MaxCount=AGENCIES_PAGE
+            ) or []  # fmt: skip
+            listed += (
+                AgencyEntry(e.Code, e.Name, e.ParentCode or "", bool(e.Active), e.Endpoint or "")
+                for e in page
+            )
+            if len(page) < AGENCIES_PAGE:
+                return listed
+            after = page[-1].Code
 
     def receive(
         self,

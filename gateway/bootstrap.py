@@ -70,7 +70,7 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
             signer=signer,
             ca_bundle=ca_bundle,
         ),
-        directory=Directory(unit_of_work, secret_box, ca_bundle),
+        directory=Directory(unit_of_work, secret_box, ca_bundle, reading),
         audit=Audit(reading, signer.certificate_pem if signer else None),
         operators=Operators(unit_of_work, utcnow),
     )

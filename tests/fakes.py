@@ -10,6 +10,7 @@ from gateway.hub.model import (
     Agency,
     ClosedDelivery,
     DeliveryState,
+    DirectoryEntry,
     EventRecord,
     InboxMessage,
     NewDocument,
@@ -102,6 +103,16 @@ class _Agencies:
             agency
             for agency in self._db.agencies.values()
             if parent_code is None or agency.parent_code == parent_code
+        ]
+
+    def entries(self, parent_code, after, limit):
+        listed = sorted(
+            (a for a in self.list(parent_code) if after is None or a.code > after),
+            key=lambda agency: agency.code,
+        )
+        return [
+            DirectoryEntry(a.code, a.name, a.parent_code, a.active, a.certificate, a.endpoint)
+            for a in listed[:limit]
         ]
 
     def upsert_names(self, batch):

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
 
 from gateway.envelope.model import is_agency_code
-from gateway.errors import AdminError
-from gateway.hub.model import Agency
+from gateway.errors import AdminError, InvalidRequest
+from gateway.hub.model import Agency, DirectoryEntry
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password
 from gateway.security.secretbox import SecretBox
 from gateway.security.signatures import check_certificate
 
 IMPORT_BATCH = 1000
+LISTING_BATCH = 1000
+"""A listing reads this many agencies per transaction."""
+MAX_LISTING = 10_000
+"""The most agencies one page of a listing may ask for."""
 SIGNATURE_POLICIES = ("optional", "required")
 
 
@@ -42,8 +46,10 @@ class Directory:
         uow_factory: Callable[[], UnitOfWork],
         secret_box: SecretBox | None,
         ca_bundle: bytes | None = None,
+        reading: Callable[[], UnitOfWork] | None = None,
     ):
         self._uow = uow_factory
+        self._reading = reading or uow_factory
         self._secret_box = secret_box
         self._ca_bundle = ca_bundle
 
@@ -166,6 +172,32 @@ class Directory:
         """Every agency, or the direct children of ``parent_code``, by code."""
         with self._uow() as uow:
             return sorted(uow.agencies.list(parent_code), key=lambda agency: agency.code)
+
+    def entries(
+        self, parent_code: str | None = None, after: str | None = None, count: int | None = None
+    ) -> Iterator[DirectoryEntry]:
+        """The directory by code, as every agency may see it: every agency, or the direct
+        children of ``parent_code``; only those after ``after``, and at most ``count``
+        (1 to MAX_LISTING) when given. Read LISTING_BATCH at a time, each batch in a short
+        transaction that only reads: the national directory is listed without holding it
+        in memory or holding up the writers."""
+        if count is not None and not 1 <= count <= MAX_LISTING:
+            raise InvalidRequest(f"MaxCount must be between 1 and {MAX_LISTING}.")
+        return self._listed(parent_code, after, count)
+
+    def _listed(
+        self, parent_code: str | None, after: str | None, remaining: int | None
+    ) -> Iterator[DirectoryEntry]:
+        while remaining is None or remaining > 0:
+            size = LISTING_BATCH if remaining is None else min(LISTING_BATCH, remaining)
+            with self._reading() as uow:
+                batch = uow.agencies.entries(parent_code, after, size)
+            yield from batch
+            if len(batch) < size:
+                return
+            after = batch[-1].code
+            if remaining is not None:
+                remaining -= size
 
     def import_names(
         self, rows: Iterable[tuple[str, str]], progress: Callable[[int], None] = lambda n: None

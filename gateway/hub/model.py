@@ -56,6 +56,18 @@ class Agency:
 
 
 @dataclass(frozen=True)
+class DirectoryEntry:
+    """What the directory tells every agency about one: no credentials, no quotas."""
+
+    code: str
+    name: str
+    parent_code: str | None
+    active: bool
+    certificate: str | None
+    endpoint: str | None
+
+
+@dataclass(frozen=True)
 class Delivery:
     recipient: str
     message_id: str

@@ -14,6 +14,7 @@ from gateway.hub.model import (
     DayVolume,
     Delivery,
     DeliveryState,
+    DirectoryEntry,
     EventRecord,
     InboxMessage,
     NewDocument,
@@ -43,6 +44,12 @@ class AgencyRepository(Protocol):
 
     def list(self, parent_code: str | None = None) -> Sequence[Agency]:
         """Every agency, or the direct children of ``parent_code``."""
+
+    def entries(
+        self, parent_code: str | None, after: str | None, limit: int
+    ) -> Sequence[DirectoryEntry]:
+        """Up to ``limit`` agencies by code, those after ``after`` when given; every one,
+        or the direct children of ``parent_code``."""
 
     def upsert_names(self, agencies: Sequence[Agency]) -> int:
         """Add new agencies; for known ones update name and parent only. Returns how many."""

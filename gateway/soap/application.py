@@ -117,9 +117,9 @@ class GatewayWsgi:
         self._ops_token = settings.ops_token
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
-        self._front = (
-            StreamingFront(hub, settings, self._soap) if settings.streaming else self._soap
-        )
+        self._front = self._soap
+        if settings.streaming:
+            self._front = StreamingFront(hub, directory, settings, self._soap)
         self._max_request_bytes = settings.max_request_bytes
         self._in_flight = threading.BoundedSemaphore(settings.in_flight_per_worker)
 

@@ -1,9 +1,10 @@
-"""Reading a request of the three streamed operations: from its parsed tree when it is
-small, in pieces as it arrives when it is large, by the same rules either way.
+"""Reading a request of the streamed operations: from its parsed tree when it is small,
+in pieces as it arrives when it is large, by the same rules either way.
 
-A request is one of SendDocument, GetDocuments or AckDocument exactly as the contract
-writes it, or it is Unusual: another operation, an unexpected element, attribute or
-text, a processing instruction, a comment in the header, a DOCTYPE, invalid base64.
+A request is one of SendDocument, GetDocuments, AckDocument or GetAgencies exactly as the
+contract writes it, or it is Unusual: another operation, an unexpected element, attribute
+or text, a processing instruction, a comment in the header, a DOCTYPE, invalid base64, a
+code that is not one.
 The Document's base64 is decoded as it is read, and one over the limit is refused
 (TooLarge) at the point where the reading reaches the limit.
 """
@@ -11,6 +12,7 @@ The Document's base64 is decoded as it is read, and one over the limit is refuse
 from __future__ import annotations
 
 import binascii
+import re
 import tempfile
 from collections.abc import Callable, Iterator
 
@@ -32,14 +34,23 @@ _ENVELOPE, _HEADER, _BODY = (
     f"{{{ns.SOAP11_ENV}}}{name}" for name in ("Envelope", "Header", "Body")
 )
 _OPERATIONS = {
-    f"{{{ns.GATEWAY}}}{name}": name for name in ("SendDocument", "GetDocuments", "AckDocument")
+    f"{{{ns.GATEWAY}}}{name}": name
+    for name in ("SendDocument", "GetDocuments", "AckDocument", "GetAgencies")
 }
 """The streamed operations' elements, and their names."""
-_DOCUMENT, _MAX_COUNT, _MESSAGE_IDS = (
-    f"{{{ns.GATEWAY}}}{name}" for name in ("Document", "MaxCount", "MessageIds")
+_DOCUMENT, _MAX_COUNT, _MESSAGE_IDS, _PARENT_CODE, _AFTER = (
+    f"{{{ns.GATEWAY}}}{name}"
+    for name in ("Document", "MaxCount", "MessageIds", "ParentCode", "After")
 )
-_OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000}
+_OWN_TEXT = {_MAX_COUNT: 100, _MESSAGE_IDS: 1000, _PARENT_CODE: 35, _AFTER: 35}
 """The elements whose text is collected, and the longest text each may have here."""
+_OPTIONAL_FIELDS = {
+    "GetDocuments": (_MAX_COUNT,),
+    "GetAgencies": (_PARENT_CODE, _AFTER, _MAX_COUNT),
+}
+"""The fields these operations may have, each at most once and in this order."""
+_CODE = re.compile(r"[0-9A-Z.]*")
+"""What a code read here may hold; anything else goes to spyne, which takes it as it is."""
 _XML_SPACE = b" \t\r\n"
 _XML_SPACES = tuple(_XML_SPACE[i : i + 1] for i in range(len(_XML_SPACE)))
 
@@ -104,15 +115,30 @@ class Base64Spool:
 
 
 class Request:
-    """What a request of one of the three operations carries, once read."""
+    """What a request of one of the streamed operations carries, once read."""
 
     def __init__(self):
         self.header: etree._Element | None = None
         self.operation: str | None = None
         """The operation's name."""
         self.document: Base64Spool | None = None
-        self.max_count: str | None = None
         self.message_ids: list[str] = []
+        self._fields: dict[str, str] = {}
+        """The optional fields' texts, by tag."""
+        self._field = ""
+        """The optional field being read."""
+
+    @property
+    def max_count(self) -> str | None:
+        return self._fields.get(_MAX_COUNT)
+
+    @property
+    def parent_code(self) -> str | None:
+        return self._fields.get(_PARENT_CODE)
+
+    @property
+    def after(self) -> str | None:
+        return self._fields.get(_AFTER)
 
     def opened(self, tag: str, settings: Settings) -> Callable[[str], None]:
         """Take note of an element four levels down (an operation's field), and return
@@ -120,22 +146,27 @@ class Request:
         if tag == _DOCUMENT and self.operation == "SendDocument" and self.document is None:
             self.document = Base64Spool(settings.max_document_bytes)
             return self.document.write
-        if tag == _MAX_COUNT and self.operation == "GetDocuments" and self.max_count is None:
-            self.max_count = ""
-            return self._add_to_max_count
         if tag == _MESSAGE_IDS and self.operation == "AckDocument":
             if len(self.message_ids) == MAX_ACK_IDS:
                 raise Unusual("too many MessageIds")
             self.message_ids.append("")
             return self._add_to_message_id
+        fields = _OPTIONAL_FIELDS.get(self.operation, ())
+        if tag in fields and all(fields.index(seen) < fields.index(tag) for seen in self._fields):
+            self._fields[tag] = ""
+            self._field = tag
+            return self._add_to_field
         raise Unusual(f"unexpected {tag}")
 
     def closed(self, tag: str) -> None:
         if tag == _MESSAGE_IDS and "\r" in self.message_ids[-1]:
             raise Unusual("a carriage return, which spyne writes back as a reference")
+        if tag in (_PARENT_CODE, _AFTER) and not _CODE.fullmatch(self._fields[tag]):
+            raise Unusual(f"{tag} is not a code")
 
-    def _add_to_max_count(self, text: str) -> None:
-        self.max_count = _within(self.max_count + text, _MAX_COUNT)
+    def _add_to_field(self, text: str) -> None:
+        tag = self._field
+        self._fields[tag] = _within(self._fields[tag] + text, tag)
 
     def _add_to_message_id(self, text: str) -> None:
         self.message_ids[-1] = _within(self.message_ids[-1] + text, _MESSAGE_IDS)

@@ -98,21 +98,26 @@ class LienThongService(Service):
 
     @rpc(
         types.ParentCode,
+        types.After,
+        types.MaxCount,
         _returns=types.AgencyInfo.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
         _out_variable_name="Agency",
     )
-    def GetAgencies(ctx, ParentCode):
-        """The agency directory: every agency, or the direct children of ParentCode."""
+    def GetAgencies(ctx, ParentCode, After, MaxCount):
+        """The agency directory by code: every agency, or the direct children of
+        ParentCode. Pages: at most MaxCount agencies (up to 10,000), those after the code
+        After (the last one of the page before)."""
+        entries = ctx.app.directory.entries(ParentCode or None, After or None, MaxCount)
         return [
             types.AgencyInfo(
-                Code=agency.code,
-                Name=agency.name,
-                ParentCode=agency.parent_code,
-                Active=agency.active,
-                Certificate=agency.certificate,
-                Endpoint=agency.endpoint,
+                Code=entry.code,
+                Name=entry.name,
+                ParentCode=entry.parent_code,
+                Active=entry.active,
+                Certificate=entry.certificate,
+                Endpoint=entry.endpoint,
             )
-            for agency in ctx.app.directory.list(ParentCode or None)
+            for entry in entries
         ]
 
 

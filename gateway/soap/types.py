@@ -187,4 +187,6 @@ class Statistics(_Model):
 MaxCount = Integer(ge=1, min_occurs=0, nillable=False)
 MessageIds = Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)
 ParentCode = Unicode(35, min_occurs=0, nillable=False)
+After = Unicode(35, min_occurs=0, nillable=False)
+"""A listing's page starts after this code: the last one of the page before."""
 Period = DateTime(min_occurs=0, nillable=False)

@@ -1,9 +1,10 @@
 """Responses and faults written as bytes, exactly as spyne writes them.
 
-The streaming front answers SendDocument, GetDocuments and AckDocument itself; these are
-the same envelopes spyne produces for the contract, so a client cannot tell the paths apart.
-A GetDocuments response is a sequence of parts, its documents base64-encoded piece by
-piece, so that no encoded copy of a document is ever held whole.
+The streaming front answers SendDocument, GetDocuments, AckDocument and GetAgencies
+itself; these are the same envelopes spyne produces for the contract, so a client cannot
+tell the paths apart. A GetDocuments response is a sequence of parts, its documents
+base64-encoded piece by piece, so that no encoded copy of a document is ever held whole;
+a GetAgencies response is written as the directory is read, a thousand agencies at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from lxml.builder import ElementMaker
 
 from gateway import ns
 from gateway.errors import GatewayError
-from gateway.hub.model import AckResult, InboxMessage, SendResult
+from gateway.hub.model import AckResult, DirectoryEntry, InboxMessage, SendResult
 from gateway.soap.faults import to_fault
 
 ENVELOPE_START = (
@@ -37,6 +38,15 @@ _PLAIN = ElementMaker()
 
 def _field(name: str, value: str) -> str:
     return f"<tns:{name}>{escape(value)}</tns:{name}>"
+
+
+_CARRIAGE_RETURN = {"\r": "&#13;"}
+
+
+def _text_field(name: str, value: str) -> str:
+    """A field of free text: a carriage return written as a reference, as lxml does, so
+    that it reaches the client as itself rather than as a line feed."""
+    return f"<tns:{name}>{escape(value, _CARRIAGE_RETURN)}</tns:{name}>"
 
 
 def send_response(result: SendResult) -> bytes:
@@ -125,6 +135,38 @@ def _base64(pieces: Iterable[bytes]) -> Iterator[bytes]:
         carry = data[whole:]
     if carry:
         yield pybase64.b64encode(carry)
+
+
+def agencies_response(entries: Iterable[DirectoryEntry]) -> Iterator[bytes]:
+    """The GetAgencies response, written in pieces as ``entries`` are read."""
+    pending = [ENVELOPE_START, b"<tns:GetAgenciesResponse>"]
+    size = 0
+    listed = False
+    for entry in entries:
+        listed = True
+        piece = _agency(entry).encode()
+        pending.append(piece)
+        size += len(piece)
+        if size >= WRITE_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if listed:
+        pending += [b"</tns:GetAgenciesResponse>", ENVELOPE_END]
+    else:
+        pending = [ENVELOPE_START, b"<tns:GetAgenciesResponse/>", ENVELOPE_END]
+    yield b"".join(pending)
+
+
+def _agency(entry: DirectoryEntry) -> str:
+    text = "<tns:Agency>" + _field("Code", entry.code) + _text_field("Name", entry.name)
+    if entry.parent_code is not None:
+        text += _text_field("ParentCode", entry.parent_code)
+    text += _field("Active", "true" if entry.active else "false")
+    if entry.certificate is not None:
+        text += _text_field("Certificate", entry.certificate)
+    if entry.endpoint is not None:
+        text += _text_field("Endpoint", entry.endpoint)
+    return text + "</tns:Agency>"
 
 
 def fault_document(error: GatewayError) -> bytes:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from gateway.hub.model import Agency
+from gateway.hub.model import Agency, DirectoryEntry
 from gateway.store.prepared import Prepared, PreparedIn
 from gateway.store.sql import at, dialect, dialect_module
 from gateway.store.tables import agencies, nonces, operator_sessions, operators
@@ -20,6 +20,10 @@ _AGENCIES = PreparedIn(lambda condition: select(agencies).where(condition), agen
 _LOCK_AGENCY = Prepared(
     select(agencies.c.code).where(agencies.c.code == bindparam("code")).with_for_update()
 )
+_ENTRIES = select(
+    agencies.c.code, agencies.c.name, agencies.c.parent_code, agencies.c.active,
+    agencies.c.certificate, agencies.c.endpoint,
+).order_by(agencies.c.code)  # fmt: skip
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
     lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing(),
@@ -71,6 +75,16 @@ class SqlAgencies:
         if parent_code is not None:
             query = query.where(agencies.c.parent_code == parent_code)
         return [_agency(row) for row in self._conn.execute(query)]
+
+    def entries(
+        self, parent_code: str | None, after: str | None, limit: int
+    ) -> Sequence[DirectoryEntry]:
+        query = _ENTRIES.limit(limit)
+        if parent_code is not None:
+            query = query.where(agencies.c.parent_code == parent_code)
+        if after is not None:
+            query = query.where(agencies.c.code > after)
+        return [DirectoryEntry(*row) for row in self._conn.execute(query)]
 
     def upsert_names(self, batch: Sequence[Agency]) -> int:
         if not batch:

@@ -125,6 +125,22 @@ def test_the_directory_lists_agencies_and_children(hub, tmp_path):
     assert refused.returncode == 1 and "line 2" in refused.stderr
 
 
+def test_the_connector_reads_a_large_directory_page_by_page(hub, tmp_path, monkeypatch):
+    csv = tmp_path / "agencies.csv"
+    rows = [f"000.{n // 100:02d}.{n % 100:02d}.K05,Ủy ban nhân dân xã {n}" for n in range(2500)]
+    csv.write_text("code,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert hub.admin("agency", "import", str(csv)).returncode == 0
+    pages = []
+    connector = connect(hub, H31)
+    call = connector._call
+    monkeypatch.setattr(connector, "_call", lambda *a, **kw: pages.append(kw) or call(*a, **kw))
+    listed = [e.code for e in connector.agencies()]
+    assert listed == sorted(listed) and len(set(listed)) == len(listed)
+    assert {row.split(",")[0] for row in rows} <= set(listed)
+    assert [page["After"] for page in pages] == [None, listed[999], listed[1999]]
+    assert all(page["MaxCount"] == 1000 for page in pages)
+
+
 def lienthong(hub, agency, *args):
     env = {**hub.env, "SECRET": hub.passwords[agency]}
     return subprocess.run(

@@ -7,7 +7,8 @@ import pytest
 from lxml import etree
 
 from gateway import ns
-from gateway.soap import streaming
+from gateway.hub import directory
+from gateway.soap import streaming, wire
 from tests.builders import G12, H31, H49, document
 from tests.wsgi import InProcessHub, envelope, send_body
 
@@ -111,6 +112,27 @@ REQUESTS = {
         H31,
         "<lt:AckDocument><lt:MessageIds><lt:x/></lt:MessageIds></lt:AckDocument>",
     ),  # fmt: skip
+    "the directory": (H31, "<lt:GetAgencies/>"),
+    "a page of the directory": (
+        H31,
+        "<lt:GetAgencies><lt:After>000.00.00.G12</lt:After><lt:MaxCount>1</lt:MaxCount>"
+        "</lt:GetAgencies>",
+    ),  # fmt: skip
+    "children": (
+        H31,
+        "<lt:GetAgencies><lt:ParentCode>000.00.00.G12</lt:ParentCode></lt:GetAgencies>",
+    ),
+    "an empty ParentCode": (H31, "<lt:GetAgencies><lt:ParentCode/></lt:GetAgencies>"),
+    "a ParentCode in lower case": (
+        H31,
+        "<lt:GetAgencies><lt:ParentCode>abc</lt:ParentCode></lt:GetAgencies>",
+    ),  # fmt: skip
+    "a page too large": (H31, "<lt:GetAgencies><lt:MaxCount>10001</lt:MaxCount></lt:GetAgencies>"),
+    "a page of none": (H31, "<lt:GetAgencies><lt:MaxCount>0</lt:MaxCount></lt:GetAgencies>"),
+    "the directory's fields out of order": (
+        H31,
+        "<lt:GetAgencies><lt:MaxCount>1</lt:MaxCount><lt:After>A</lt:After></lt:GetAgencies>",
+    ),  # fmt: skip
 }
 
 
@@ -165,6 +187,58 @@ def test_the_delivery_operations_never_reach_spyne(hubs):
         (H31, "<lt:AckDocument><lt:MessageIds>m</lt:MessageIds></lt:AckDocument>"),
     ]:
         assert streaming.call(envelope(body, agency, PASSWORD)).status == 200
+
+
+def test_the_directory_gives_the_same_bytes_both_ways_whatever_its_batches(hubs, monkeypatch):
+    monkeypatch.setattr(directory, "LISTING_BATCH", 2)
+    monkeypatch.setattr(wire, "WRITE_BYTES", 100)
+    for hub in hubs:
+        agencies = hub.gateway.directory
+        agencies.add("000.00.00.A01", "Bộ Nội vụ & <Văn thư>\r\nLưu trữ", PASSWORD)
+        agencies.import_names([(f"000.00.{n:02d}.A01", f"Sở số {n}") for n in range(1, 8)])
+        agencies.set_endpoint("000.00.03.A01", "https://vanban.example.gov.vn/soap?a=1&b=2")
+        agencies.set_active("000.00.04.A01", False)
+    for body in (
+        "<lt:GetAgencies/>",
+        "<lt:GetAgencies><lt:ParentCode>000.00.00.A01</lt:ParentCode></lt:GetAgencies>",
+        "<lt:GetAgencies><lt:After>000.00.02.A01</lt:After><lt:MaxCount>3</lt:MaxCount>"
+        "</lt:GetAgencies>",
+        "<lt:GetAgencies><lt:After>000.00.07.A01</lt:After><lt:MaxCount>3</lt:MaxCount>"
+        "</lt:GetAgencies>",
+        "<lt:GetAgencies><lt:After>ZZZ</lt:After></lt:GetAgencies>",
+    ):
+        answers = [hub.call(envelope(body, H31, PASSWORD)) for hub in hubs]
+        assert answers[0].status == answers[1].status == 200
+        assert answers[0].body == answers[1].body, body
+    listed = etree.fromstring(answers_of(hubs[0], "<lt:GetAgencies/>"))
+    codes = [e.text for e in listed.iter(T + "Code")]
+    assert codes == sorted(codes) and len(codes) == 11  # 8 here, G12, H31, H49
+    [name] = [e.text for e in listed.iter(T + "Name") if e.text.startswith("Bộ Nội vụ")]
+    assert name == "Bộ Nội vụ & <Văn thư>\r\nLưu trữ"
+
+
+def answers_of(hub, body: str) -> bytes:
+    return hub.call(envelope(body, H31, PASSWORD)).body
+
+
+def test_the_directory_never_reaches_spyne_and_pages_through_it(hubs):
+    streaming, _ = hubs
+
+    def spyne(environ, start_response):
+        raise AssertionError("the streaming front handed the request to spyne")
+
+    streaming.app._front._spyne = spyne
+    streaming.gateway.directory.import_names([(f"000.00.{n:02d}.B02", "Xã") for n in range(25)])
+    codes, after = [], ""
+    while True:
+        page = f"<lt:After>{after}</lt:After><lt:MaxCount>10</lt:MaxCount>"
+        listed = etree.fromstring(answers_of(streaming, f"<lt:GetAgencies>{page}</lt:GetAgencies>"))
+        page_codes = [e.text for e in listed.iter(T + "Code")]
+        codes += page_codes
+        if len(page_codes) < 10:
+            break
+        after = page_codes[-1]
+    assert len(codes) == 28 and codes == sorted(set(codes))
 
 
 def test_a_default_namespace_in_the_header_is_read_as_well(hubs):

@@ -316,3 +316,24 @@ def test_a_signature_is_verified_ahead_only_for_a_caller_vouched_for(hub, db, cl
         hub.send(token(G12, "not the password"), second)
     hub.send(token(G12, PASSWORDS[G12]), third)  # verified ahead, not again
     assert verified == [first, third]
+
+
+def test_the_directory_is_listed_by_code_in_batches_and_pages(db, monkeypatch):
+    monkeypatch.setattr("gateway.hub.directory.LISTING_BATCH", 3)
+    reads = []
+
+    def reading():
+        reads.append(1)
+        return FakeUnitOfWork(db)
+
+    agencies = Directory(lambda: FakeUnitOfWork(db), None, reading=reading)
+    agencies.import_names([(f"000.00.{n:02d}.G07", f"Sở {n}") for n in range(10, 0, -1)])
+    every = [entry.code for entry in agencies.entries()]
+    assert every == sorted(every) and len(every) == 10
+    assert len(reads) == 4  # 3 + 3 + 3 + 1
+    assert [e.code for e in agencies.entries(after=every[4], count=4)] == every[5:9]
+    assert [e.code for e in agencies.entries("000.00.00.G07", count=2)] == every[:2]
+    assert list(agencies.entries("000.00.01.G07")) == []
+    for count in (0, 10_001):
+        with pytest.raises(InvalidRequest):
+            agencies.entries(count=count)

@@ -47,7 +47,20 @@ BODIES = {
     "ack, a carriage return": "<lt:AckDocument><lt:MessageIds>a&#13;</lt:MessageIds>"
     "</lt:AckDocument>",
     "two operations": "<lt:GetDocuments/><lt:AckDocument/>",
-    "another operation": "<lt:GetAgencies/>",
+    "agencies": "<lt:GetAgencies><lt:ParentCode>000.00.00.G12</lt:ParentCode>"
+    "<lt:After>000.00.01.G12</lt:After><lt:MaxCount>50</lt:MaxCount></lt:GetAgencies>",
+    "agencies, a page": "<lt:GetAgencies><lt:After>000.00.<!-- c -->01.G12</lt:After>"
+    "<lt:MaxCount>5</lt:MaxCount></lt:GetAgencies>",
+    "agencies, empty": "<lt:GetAgencies/>",
+    "agencies, fields out of order": "<lt:GetAgencies><lt:MaxCount>5</lt:MaxCount>"
+    "<lt:After>000.00.01.G12</lt:After></lt:GetAgencies>",
+    "agencies, two Afters": "<lt:GetAgencies><lt:After>A</lt:After><lt:After>B</lt:After>"
+    "</lt:GetAgencies>",
+    "agencies, a code with a space": "<lt:GetAgencies><lt:ParentCode> 000.00.00.G12"
+    "</lt:ParentCode></lt:GetAgencies>",
+    "agencies, a long code": "<lt:GetAgencies><lt:After>" + "A" * 36 + "</lt:After>"
+    "</lt:GetAgencies>",
+    "another operation": "<lt:GetStatistics/>",
     "deep": "<lt:GetDocuments>" + "<lt:x>" * 8 + "</lt:x>" * 8 + "</lt:GetDocuments>",
     "deep after a document over the limit": "<lt:SendDocument><lt:Document>"
     + LONG
@@ -113,6 +126,8 @@ def outcome(read, body: bytes):
         document,
         request.max_count,
         request.message_ids,
+        request.parent_code,
+        request.after,
         None
         if header is None
         else [
@@ -134,9 +149,15 @@ def test_the_readings_do_read_and_refuse():
     assert outcome(whole, cases["send, base64 cut by a comment"])[1] == b"<edXML/>"
     assert outcome(whole, cases["get, a commented MaxCount"])[2] == "10"
     assert outcome(whole, cases["ack"])[3] == ["a", "b"]
+    assert outcome(whole, cases["agencies"])[2:6] == ("50", [], "000.00.00.G12", "000.00.01.G12")
+    assert outcome(whole, cases["agencies, a page"])[2:6] == ("5", [], None, "000.00.01.G12")
     assert outcome(whole, cases["send over the limit"]) == "Client.TooLarge"
     assert outcome(whole, cases["deep after a document over the limit"]) == "Client.TooLarge"
-    for name in ("a comment in the header", "deep", "two operations", "another operation"):
+    for name in (
+        "a comment in the header", "deep", "two operations", "another operation",
+        "agencies, fields out of order", "agencies, two Afters",
+        "agencies, a code with a space", "agencies, a long code",
+    ):  # fmt: skip
         assert outcome(whole, cases[name]) == "for spyne", name
 
 
