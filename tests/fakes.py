@@ -115,6 +115,15 @@ class _Agencies:
             for a in listed[:limit]
         ]
 
+    def names(self, codes):
+        return {code: self._db.agencies[code].name for code in codes if code in self._db.agencies}
+
+    def with_quotas(self):
+        return sorted(
+            (a for a in self.list() if (a.quota_per_minute, a.quota_bytes_per_day) != (None, None)),
+            key=lambda agency: agency.code,
+        )
+
     def upsert_names(self, batch):
         for agency in batch:
             known = self._db.agencies.get(agency.code)

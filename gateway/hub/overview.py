@@ -21,7 +21,10 @@ class Overview:
     days: tuple[date, ...]
     volume: dict[str, dict[date, int]]
     """Messages sent per agency code and Vietnam day."""
-    agencies: dict[str, Agency]
+    names: dict[str, str]
+    """The names of the agencies in the volume and the backlog, by code."""
+    quotas: tuple[Agency, ...]
+    """The agencies whose own quotas replace the defaults, by code."""
     backlog: tuple[Backlog, ...]
     not_picked_up: tuple[Stale, ...]
     refusals: tuple[AgencyEvent, ...]
@@ -45,14 +48,16 @@ def overview(
         if row.day == today:
             today_messages += row.messages
             today_bytes += row.bytes
+    backlog = tuple(uow.messages.backlog())
     return Overview(
         now=now,
         today_messages=today_messages,
         today_bytes=today_bytes,
         days=tuple(first + timedelta(days=n) for n in range(days)),
         volume={code: dict(counts) for code, counts in sorted(volume.items())},
-        agencies={agency.code: agency for agency in uow.agencies.list()},
-        backlog=tuple(uow.messages.backlog()),
+        names=uow.agencies.names({*volume, *(row.recipient for row in backlog)}),
+        quotas=tuple(uow.agencies.with_quotas()),
+        backlog=backlog,
         not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours))),
         refusals=tuple(uow.events.recent("refused", 20)),
         failed_forwards=tuple(uow.events.recent("failed", 20)),

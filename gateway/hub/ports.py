@@ -51,6 +51,12 @@ class AgencyRepository(Protocol):
         """Up to ``limit`` agencies by code, those after ``after`` when given; every one,
         or the direct children of ``parent_code``."""
 
+    def names(self, codes: Iterable[str]) -> dict[str, str]:
+        """The names of the agencies among ``codes`` that are registered, by code."""
+
+    def with_quotas(self) -> Sequence[Agency]:
+        """The agencies with a quota of their own, by code."""
+
     def upsert_names(self, agencies: Sequence[Agency]) -> int:
         """Add new agencies; for known ones update name and parent only. Returns how many."""
 

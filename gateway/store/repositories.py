@@ -24,6 +24,8 @@ _ENTRIES = select(
     agencies.c.code, agencies.c.name, agencies.c.parent_code, agencies.c.active,
     agencies.c.certificate, agencies.c.endpoint,
 ).order_by(agencies.c.code)  # fmt: skip
+NAMES_BATCH = 500
+"""Codes looked up per query, well within every database's limit on parameters."""
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
 _NEW_NONCE = Prepared(
     lambda d: dialect_module(d).insert(nonces).on_conflict_do_nothing(),
@@ -85,6 +87,21 @@ class SqlAgencies:
         if after is not None:
             query = query.where(agencies.c.code > after)
         return [DirectoryEntry(*row) for row in self._conn.execute(query)]
+
+    def names(self, codes: Iterable[str]) -> dict[str, str]:
+        codes = sorted(codes)
+        found = {}
+        for start in range(0, len(codes), NAMES_BATCH):
+            batch = codes[start : start + NAMES_BATCH]
+            query = select(agencies.c.code, agencies.c.name).where(agencies.c.code.in_(batch))
+            found.update((code, name) for code, name in self._conn.execute(query))
+        return found
+
+    def with_quotas(self) -> Sequence[Agency]:
+        query = select(agencies).where(
+            agencies.c.quota_per_minute.is_not(None) | agencies.c.quota_bytes_per_day.is_not(None)
+        )
+        return [_agency(row) for row in self._conn.execute(query.order_by(agencies.c.code))]
 
     def upsert_names(self, batch: Sequence[Agency]) -> int:
         if not batch:

@@ -76,3 +76,22 @@ def test_days_run_midnight_to_midnight_in_vietnam(hub):
         G12: {date(2026, 3, 1): 1, date(2026, 3, 2): 2}, H31: {date(2026, 3, 2): 1}
     }  # fmt: skip
     assert (seen.today_messages, seen.today_bytes) == (3, next_bytes + theirs.sent_bytes)
+
+
+def test_the_overview_names_only_the_agencies_it_shows(database_url):
+    gateway = build_gateway(Settings(db_url=database_url))
+    for code in (G12, H31, H49):
+        gateway.directory.add(code, f"Cơ quan {code}", "pw")
+    gateway.directory.import_names(
+        [(f"000.{n // 100:02d}.{n % 100:02d}.K05", "Xã") for n in range(1200)]
+    )
+    gateway.directory.set_quota(H49, per_minute=30, bytes_per_day=None)
+    gateway.hub.send(G12, document(recipients=(H31,)))
+
+    seen = gateway.hub.overview()
+    assert seen.names == {G12: f"Cơ quan {G12}", H31: f"Cơ quan {H31}"}
+    assert [(a.code, a.quota_per_minute) for a in seen.quotas] == [(H49, 30)]
+    codes = [f"000.{n // 100:02d}.{n % 100:02d}.K05" for n in range(1200)] + ["000.00.00.Z99"]
+    with gateway.reading() as uow:
+        assert len(uow.agencies.names(codes)) == 1200  # in batches; the unknown left out
+    gateway.engine.dispose()
