@@ -99,7 +99,7 @@ class LienThongService(Service):
     @rpc(
         types.ParentCode,
         types.After,
-        types.MaxCount,
+        types.PageSize,
         _returns=types.AgencyInfo.customize(max_occurs="unbounded", min_occurs=0, nillable=False),
         _out_variable_name="Agency",
     )

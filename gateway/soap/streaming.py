@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator
 from lxml import etree
 
 from gateway.errors import GatewayError, TooLarge
-from gateway.hub.directory import Directory
+from gateway.hub.directory import MAX_LISTING, Directory
 from gateway.hub.hub import Hub
 from gateway.security.wsse import UsernameToken, read_username_token
 from gateway.settings import Settings
@@ -162,6 +162,8 @@ class StreamingFront:
             return "AckDocument", lambda token, start: self._ack(token, ids, start)
         max_count = _count(request.max_count)
         if request.operation == "GetAgencies":
+            if max_count is not None and max_count > MAX_LISTING:
+                raise Unusual("MaxCount above the contract's")
             parent, after = request.parent_code or None, request.after or None
             return "GetAgencies", lambda token, start: self._agencies(
                 token, parent, after, max_count, start

@@ -3,6 +3,7 @@
 from spyne import Boolean, ByteArray, ComplexModel, Date, DateTime, Enum, Integer, Unicode
 
 from gateway import ns
+from gateway.hub.directory import MAX_LISTING
 
 _REQUIRED = dict(min_occurs=1, nillable=False)
 
@@ -185,6 +186,8 @@ class Statistics(_Model):
 
 
 MaxCount = Integer(ge=1, min_occurs=0, nillable=False)
+PageSize = Integer(ge=1, le=MAX_LISTING, min_occurs=0, nillable=False)
+"""How many agencies a page of the directory may hold."""
 MessageIds = Unicode(max_occurs="unbounded", min_occurs=0, nillable=False)
 ParentCode = Unicode(35, min_occurs=0, nillable=False)
 After = Unicode(35, min_occurs=0, nillable=False)
