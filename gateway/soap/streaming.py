@@ -22,7 +22,6 @@ every fault is the one the contract's own path gives.
 from __future__ import annotations
 
 import io
-import itertools
 import logging
 import tempfile
 import time
@@ -196,13 +195,12 @@ class StreamingFront:
     ) -> Iterator[bytes]:  # fmt: skip
         self._run(lambda: self._hub.authenticate(token))
 
-        def first_batch():
-            listing = self._directory.entries(parent, after, count)
-            return list(itertools.islice(listing, 1)), listing
-
-        first, rest = self._run(first_batch)  # a fault still, should the database fail
+        # The first batch is read here, so that a database failure is still a fault.
+        pieces = self._run(
+            lambda: wire.agencies_response(self._directory.entries(parent, after, count))
+        )
         start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8")])
-        return wire.agencies_response(itertools.chain(first, rest))
+        return pieces
 
     @staticmethod
     def _run(work):

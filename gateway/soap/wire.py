@@ -9,6 +9,7 @@ a GetAgencies response is written as the directory is read, a thousand agencies 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from xml.sax.saxutils import escape
@@ -110,15 +111,23 @@ def documents_response(
 
 
 def _pieces(parts: list, read) -> Iterator[bytes]:
+    return _in_writes(
+        piece
+        for part in parts
+        for piece in (_base64(read(part)) if isinstance(part, InboxMessage) else (part,))
+    )
+
+
+def _in_writes(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """The pieces joined into writes of about WRITE_BYTES."""
     pending: list[bytes] = []
     size = 0
-    for part in parts:
-        for piece in _base64(read(part)) if isinstance(part, InboxMessage) else (part,):
-            pending.append(piece)
-            size += len(piece)
-            if size >= WRITE_BYTES:
-                yield b"".join(pending)
-                pending, size = [], 0
+    for piece in pieces:
+        pending.append(piece)
+        size += len(piece)
+        if size >= WRITE_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
     if pending:
         yield b"".join(pending)
 
@@ -138,23 +147,19 @@ def _base64(pieces: Iterable[bytes]) -> Iterator[bytes]:
 
 
 def agencies_response(entries: Iterable[DirectoryEntry]) -> Iterator[bytes]:
-    """The GetAgencies response, written in pieces as ``entries`` are read."""
-    pending = [ENVELOPE_START, b"<tns:GetAgenciesResponse>"]
-    size = 0
-    listed = False
-    for entry in entries:
-        listed = True
-        piece = _agency(entry).encode()
-        pending.append(piece)
-        size += len(piece)
-        if size >= WRITE_BYTES:
-            yield b"".join(pending)
-            pending, size = [], 0
-    if listed:
-        pending += [b"</tns:GetAgenciesResponse>", ENVELOPE_END]
-    else:
-        pending = [ENVELOPE_START, b"<tns:GetAgenciesResponse/>", ENVELOPE_END]
-    yield b"".join(pending)
+    """The GetAgencies response, written in pieces as ``entries`` are read (the first
+    one read here)."""
+    entries = iter(entries)
+    first = next(entries, None)
+    if first is None:
+        return iter([ENVELOPE_START + b"<tns:GetAgenciesResponse/>" + ENVELOPE_END])
+    return _in_writes(
+        itertools.chain(
+            (ENVELOPE_START, b"<tns:GetAgenciesResponse>"),
+            (_agency(entry).encode() for entry in itertools.chain((first,), entries)),
+            (b"</tns:GetAgenciesResponse>", ENVELOPE_END),
+        )
+    )
 
 
 def _agency(entry: DirectoryEntry) -> str:
