@@ -246,10 +246,10 @@ class _Messages:
                 and row.message_id in message_ids
                 and row.state not in (DeliveryState.WITHDRAWN, DeliveryState.FAILED)
             ):
-                row.state = state
                 found[row.message_id] = ClosedDelivery(
-                    row.document.document_id, row.document.sha256
+                    row.document.document_id, row.document.sha256, first=row.state != state
                 )
+                row.state = state
         return found
 
     def sent_original(self, sender, document_id):

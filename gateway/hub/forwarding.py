@@ -59,7 +59,7 @@ class ForwardQueue:
         with self._uow() as uow:
             found = uow.messages.close(PARENT_INBOX, list(details), state, now)
             for delivery in deliveries:
-                if delivery.message_id in found:
+                if delivery.message_id in found and found[delivery.message_id].first:
                     uow.events.record(
                         kind, now, delivery.sender, document_id=delivery.document_id,
                         message_id=delivery.message_id,

@@ -394,7 +394,7 @@ class Hub:
                      document_id=found[message_id].document_id,
                      content_sha256=found[message_id].sha256)
                 for message_id in ids
-                if message_id in found
+                if message_id in found and found[message_id].first
             ])  # fmt: skip
             if found:
                 self._checkpoint_if_due(uow, now)

@@ -139,6 +139,8 @@ class ClosedDelivery:
 
     document_id: str
     sha256: str
+    first: bool = True
+    """False where it was closed so before (a repeated acknowledgement): no new record."""
 
 
 @dataclass(frozen=True)

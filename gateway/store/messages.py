@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
@@ -150,6 +151,7 @@ _CLOSE = PreparedIn(
             # Two comparisons, not NOT IN (...), which SQLAlchemy expands on every run.
             deliveries.c.state != DeliveryState.WITHDRAWN.value,
             deliveries.c.state != DeliveryState.FAILED.value,
+            deliveries.c.state != bindparam("new_state"),
         )
         .values(
             state=bindparam("new_state"),
@@ -159,6 +161,15 @@ _CLOSE = PreparedIn(
             ),
         )
         .returning(deliveries.c.message_id, deliveries.c.document_pk)
+    ),
+    deliveries.c.message_id,
+)
+
+_CLOSED_BEFORE = PreparedIn(
+    lambda condition: select(deliveries.c.message_id, deliveries.c.document_pk).where(
+        deliveries.c.inbox == bindparam("for_inbox"),
+        condition,
+        deliveries.c.state == bindparam("new_state"),
     ),
     deliveries.c.message_id,
 )
@@ -305,17 +316,21 @@ class SqlMessages:
     ) -> dict[str, ClosedDelivery]:
         if not message_ids:
             return {}
-        rows = _CLOSE.rows(
-            self._conn,
-            list(message_ids),
-            {"for_inbox": inbox, "new_state": state.value, "closed_at": now},
-        )
-        pks = list({row.document_pk for row in rows})
+        params = {"for_inbox": inbox, "new_state": state.value}
+        # message id -> document key, of the deliveries closed now and of those before
+        now_closed = dict(_CLOSE.rows(self._conn, list(message_ids), {**params, "closed_at": now}))
+        rest = [message_id for message_id in message_ids if message_id not in now_closed]
+        closed_before = dict(_CLOSED_BEFORE.rows(self._conn, rest, params)) if rest else {}
+        pks = list({*now_closed.values(), *closed_before.values()})
         closed = {
             pk: ClosedDelivery(document_id, sha256)
             for pk, document_id, sha256 in (_CLOSED_DOCUMENTS.rows(self._conn, pks) if pks else ())
         }
-        return {row.message_id: closed[row.document_pk] for row in rows}
+        return {
+            **{message_id: replace(closed[pk], first=False)
+               for message_id, pk in closed_before.items()},
+            **{message_id: closed[pk] for message_id, pk in now_closed.items()},
+        }  # fmt: skip
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
         if not message_ids:

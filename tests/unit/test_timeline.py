@@ -92,6 +92,18 @@ def test_the_timeline_shows_every_transport_step(hub):
     assert all(entry.at for entry in row.entries)
 
 
+def test_an_acknowledgement_repeated_is_answered_alike_and_recorded_once(hub):
+    hub.send(G12, document(recipients=(H31, H49)))
+    [message] = hub.fetch(H31, 10)
+    assert hub.acknowledge(H31, [message.message_id]).acknowledged == 1
+    again = hub.acknowledge(H31, [message.message_id, "no-such-id"])
+    assert (again.acknowledged, again.unknown) == (1, ("no-such-id",))
+    assert events(rows(hub, G12)[H31]) == ["received", "leased", "acknowledged"]
+    [theirs] = hub.fetch(H49, 10)
+    assert hub.acknowledge(H49, [message.message_id, theirs.message_id]).acknowledged == 1
+    assert events(rows(hub, G12)[H49]) == ["received", "leased", "acknowledged"]
+
+
 def test_a_recipient_sees_only_its_own_row_and_others_nothing(hub):
     hub.send(G12, document(recipients=(H31, H49)))
     assert set(rows(hub, G12)) == {H31, H49}
