@@ -201,7 +201,8 @@ class EventLog(Protocol):
     def recent(self, kind: str, limit: int) -> list[AgencyEvent]:
         """The latest events of a kind, newest first."""
 
-    def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int: ...
+    def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int:
+        """How many events of a kind name ``agency`` in the period."""
 
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]: ...
 

@@ -11,7 +11,14 @@ from gateway.hub.model import AgencyEvent
 from gateway.security.evidence import RECORD_FIELDS, record_hash
 from gateway.store.prepared import Prepared
 from gateway.store.sql import at
-from gateway.store.tables import about_document, checkpoints, events, evidence_head, unfiled
+from gateway.store.tables import (
+    SELDOM,
+    about_document,
+    checkpoints,
+    events,
+    evidence_head,
+    unfiled,
+)
 
 _BLANK = dict.fromkeys(("document_id", "message_id", "detail", "status_code", "content_sha256"), "")
 _LOCK_HEAD = Prepared(select(evidence_head).where(evidence_head.c.id == 1).with_for_update())
@@ -30,6 +37,11 @@ _MOVE_KNOWN_HEAD = Prepared(
     )
     .values(seq=bindparam("new_seq"), record_hash=bindparam("new_hash"))
 )
+
+
+def _of_kind(kind: str):
+    """The condition on events of the records of ``kind``: as its index has it, if any."""
+    return SELDOM.get(kind, events.c.kind == kind)
 
 
 class KnownHead:
@@ -123,17 +135,20 @@ class SqlEvents:
 
     def recent(self, kind: str, limit: int) -> list[AgencyEvent]:
         rows = self._conn.execute(
-            select(events).where(events.c.kind == kind).order_by(events.c.seq.desc()).limit(limit)
+            select(events)
+            .where(_of_kind(kind))
+            .order_by(events.c.at.desc(), events.c.seq.desc())
+            .limit(limit)
         )
         return [AgencyEvent(row.at, row.kind, row.agency, row.detail) for row in rows]
 
     def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int:
         return self._conn.execute(
             select(func.count()).where(
-                events.c.kind == kind,
-                events.c.agency == agency,
+                _of_kind(kind),
                 events.c.at >= at(since),
                 events.c.at < at(until),
+                events.c.agency == agency,
             )
         ).scalar()
 

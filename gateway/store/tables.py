@@ -169,6 +169,13 @@ events = Table(
           postgresql_where=text("document_id <> ''")),
     Index(None, "message_id", sqlite_where=text("document_id = ''"),
           postgresql_where=text("document_id = ''")),
+    # Refusals and forwards given up come seldom and are asked for by themselves (an
+    # agency's statistics, the dashboard): each kind has an index of its own by time,
+    # which the records of every delivery do not write.
+    Index("ix_events_refused", "at", "agency", sqlite_where=text("kind = 'refused'"),
+          postgresql_where=text("kind = 'refused'")),
+    Index("ix_events_failed", "at", sqlite_where=text("kind = 'failed'"),
+          postgresql_where=text("kind = 'failed'")),
 )  # fmt: skip
 """Every change, as a hash chain: each record holds the hash of the one before (the
 evidence log; see gateway/security/evidence.py)."""
@@ -176,6 +183,8 @@ _NAMES_DOCUMENT = text("events.document_id <> ''")
 _NAMES_NO_DOCUMENT = text("events.document_id = ''")
 """The tests of the records in each partial index, spelled with literals as the indexes'
 own: a database uses a partial index only for a query that repeats its predicate."""
+SELDOM = {kind: text(f"events.kind = '{kind}'") for kind in ("refused", "failed")}
+"""The kinds of record indexed by themselves, and the test of each."""
 
 
 def about_document(document_id: str):

@@ -3,6 +3,7 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from gateway.bootstrap import build_gateway
 from gateway.errors import Duplicate, InvalidRequest
@@ -94,4 +95,26 @@ def test_the_overview_names_only_the_agencies_it_shows(database_url):
     codes = [f"000.{n // 100:02d}.{n % 100:02d}.K05" for n in range(1200)] + ["000.00.00.Z99"]
     with gateway.reading() as uow:
         assert len(uow.agencies.names(codes)) == 1200  # in batches; the unknown left out
+    gateway.engine.dispose()
+
+
+def test_refusals_and_failed_forwards_are_read_through_their_own_indexes(sqlite_url):
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    gateway.directory.add(G12, "G12", "pw")
+    read = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM events" in statement:
+            read.append((statement, parameters))
+
+    event.listen(gateway.engine, "before_cursor_execute", keep)
+    gateway.hub.statistics(G12)
+    gateway.hub.overview()
+    event.remove(gateway.engine, "before_cursor_execute", keep)
+    assert len(read) == 3  # an agency's refusals; the latest refusals and failed forwards
+    with gateway.engine.connect() as conn:
+        for statement, parameters in read:
+            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            steps = " ".join(row[-1] for row in plan)
+            assert "ix_events_refused" in steps or "ix_events_failed" in steps, steps
     gateway.engine.dispose()
