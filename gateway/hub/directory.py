@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from urllib.parse import urlsplit
@@ -15,6 +16,8 @@ from gateway.security.secretbox import SecretBox
 from gateway.security.signatures import check_certificate
 
 IMPORT_BATCH = 1000
+NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot carry: a name holding one could not be listed."""
 LISTING_BATCH = 1000
 """A listing reads this many agencies per transaction."""
 MAX_LISTING = 10_000
@@ -72,6 +75,8 @@ class Directory:
             )
         if not password and not via:
             raise DirectoryError("An agency needs a password.")
+        if NOT_IN_XML.search(name):
+            raise DirectoryError(f"The name of {code} holds a control character.")
         secret = None
         if allow_digest:
             if self._secret_box is None:
@@ -253,6 +258,8 @@ def _checked_row(line: int, code: str, name: str) -> tuple[str, str]:
         raise DirectoryError(f"line {line}: {code!r} is not an agency code.")
     if not name:
         raise DirectoryError(f"line {line}: agency {code} has no name.")
+    if NOT_IN_XML.search(name):
+        raise DirectoryError(f"line {line}: the name of {code} holds a control character.")
     return code, name
 
 

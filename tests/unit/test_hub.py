@@ -337,3 +337,13 @@ def test_the_directory_is_listed_by_code_in_batches_and_pages(db, monkeypatch):
     for count in (0, 10_001):
         with pytest.raises(InvalidRequest):
             agencies.entries(count=count)
+
+
+def test_a_name_xml_cannot_carry_is_refused(db):
+    agencies = Directory(lambda: FakeUnitOfWork(db), None)
+    with pytest.raises(DirectoryError, match="control character"):
+        agencies.add("000.00.00.G07", "Sở\x07", "pw")
+    with pytest.raises(DirectoryError, match="line 3: the name of 000.00.01.G07"):
+        agencies.import_names([("000.00.00.G07", "Sở"), ("000.00.01.G07", "Phòng\x0b1")])
+    agencies.import_names([("000.00.00.G07", "Sở\tNội vụ\r\n")])  # white space is text
+    assert [entry.name for entry in agencies.entries()] == ["Sở\tNội vụ"]
