@@ -297,8 +297,10 @@ def _stats(args, settings: Settings) -> None:
         if args.since
         else now - timedelta(days=30)
     )
-    codes = [args.agency] if args.agency else [a.code for a in gateway.directory.list()]
+    codes = [args.agency] if args.agency else gateway.hub.active_agencies(since, now)
     print(f"from {since.isoformat()} to {now.isoformat()}")
+    if not args.agency:
+        print("(agencies with nothing in the period and nothing waiting are left out)")
     print(f"{'AGENCY':<18} {'SENT':>6} {'BYTES':>12} {'RECEIVED':>8} {'ACKED':>6} "
           f"{'PENDING':>7} {'REFUSED':>7}  OLDEST PENDING")  # fmt: skip
     for code in codes:

@@ -422,6 +422,13 @@ class Hub:
         with self._read() as uow:
             return list(uow.messages.backlog())
 
+    def active_agencies(self, since: datetime, until: datetime) -> list[str]:
+        """The agencies with a figure in the period, by code: they sent, were sent or were
+        refused something then, or have messages waiting."""
+        with self._read() as uow:
+            active = uow.messages.agencies_active(since, until)
+            return sorted(active | uow.events.agencies_with("refused", since, until))
+
     def not_picked_up(self, hours: int) -> list[Stale]:
         """Deliveries nobody has fetched for ``hours``, oldest first."""
         with self._read() as uow:

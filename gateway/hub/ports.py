@@ -100,6 +100,10 @@ class MessageRepository(Protocol):
     def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
         """(delivered to the recipient, of which acknowledged) in the period."""
 
+    def agencies_active(self, since: datetime, until: datetime) -> set[str]:
+        """The agencies that sent or were sent something in the period, and those with
+        messages waiting."""
+
     def backlog(self, recipient: str | None = None) -> list[Backlog]: ...
 
     def stale(
@@ -203,6 +207,9 @@ class EventLog(Protocol):
 
     def count(self, kind: str, agency: str, since: datetime, until: datetime) -> int:
         """How many events of a kind name ``agency`` in the period."""
+
+    def agencies_with(self, kind: str, since: datetime, until: datetime) -> set[str]:
+        """The agencies named by events of a kind in the period."""
 
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]: ...
 

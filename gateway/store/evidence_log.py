@@ -152,6 +152,15 @@ class SqlEvents:
             )
         ).scalar()
 
+    def agencies_with(self, kind: str, since: datetime, until: datetime) -> set[str]:
+        return set(
+            self._conn.execute(
+                select(events.c.agency)
+                .where(_of_kind(kind), events.c.at >= at(since), events.c.at < at(until))
+                .distinct()
+            ).scalars()
+        )
+
     def seqs_about(self, document_id: str, message_ids: Sequence[str]) -> list[int]:
         """Sequence numbers of the records about a document or its deliveries."""
         condition = about_document(document_id)

@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, case, delete, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    union,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
@@ -413,6 +424,17 @@ class SqlMessages:
             )
         ).one()
         return row[0], row[1]
+
+    def agencies_active(self, since: datetime, until: datetime) -> set[str]:
+        in_period = (documents.c.received_at >= at(since), documents.c.received_at < at(until))
+        senders = select(documents.c.sender).where(*in_period)
+        recipients = (
+            select(deliveries.c.recipient)
+            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
+            .where(*in_period)
+        )
+        waiting = select(deliveries.c.recipient).where(IS_OPEN)
+        return set(self._conn.execute(union(senders, recipients, waiting)).scalars())
 
     def backlog(self, recipient: str | None = None) -> list[Backlog]:
         query = (

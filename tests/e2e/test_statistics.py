@@ -21,3 +21,8 @@ def test_an_agency_gets_its_own_figures_and_the_operator_all(hub):
     [row] = [line for line in table.stdout.splitlines() if line.startswith(H49)]
     assert int(row.split()[1]) == after["Sent"]
     assert "not picked up for more than 24 hours" in table.stdout
+    everyone = hub.admin("stats")
+    assert everyone.returncode == 0, everyone.stderr
+    listed = [line.split()[0] for line in everyone.stdout.splitlines() if line[:1].isdigit()]
+    assert {H49, H31, G12} <= set(listed) and listed == sorted(listed)
+    assert "left out" in everyone.stdout

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import event
 
 from gateway.bootstrap import build_gateway
-from gateway.errors import Duplicate, InvalidRequest
+from gateway.errors import Duplicate, InvalidRequest, SenderMismatch
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from tests.builders import G12, H31, H49, document, status
@@ -118,3 +118,21 @@ def test_refusals_and_failed_forwards_are_read_through_their_own_indexes(sqlite_
             steps = " ".join(row[-1] for row in plan)
             assert "ix_events_refused" in steps or "ix_events_failed" in steps, steps
     gateway.engine.dispose()
+
+
+def test_the_agencies_with_figures_sent_were_sent_or_were_refused_something(hub):
+    hub, clock = hub
+    hub.send(G12, document(recipients=(H31,), document_id="G12,active"))
+
+    def active():
+        return hub.active_agencies(clock.now - timedelta(days=30), clock.now + timedelta(1))
+
+    assert active() == [G12, H31]
+    with pytest.raises(SenderMismatch):
+        hub.send(H49, document(recipients=(H31,)))  # G12's document: refused, on record
+    assert active() == [G12, H31, H49]
+    clock.now += timedelta(days=40)
+    assert active() == [H31]  # still waiting
+    [message] = hub.fetch(H31, 10)
+    hub.acknowledge(H31, [message.message_id])
+    assert active() == []
