@@ -268,7 +268,7 @@ def seeded(db_url: str, agencies: int, pending: int, **settings):
             conn.execute(insert(deliveries), [
                 dict(message_id=str(uuid.UUID(int=i)), document_pk=i,
                      recipient=codes[i % agencies], inbox=codes[i % agencies],
-                     state="pending", visible_at=now,
+                     state="pending", visible_at=now, created_at=now,
                      lease_count=0)
                 for i in ids
             ])  # fmt: skip

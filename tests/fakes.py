@@ -169,7 +169,7 @@ class _Messages:
         self._db.documents.append(document)
         self.add_deliveries(len(self._db.documents) - 1, document.deliveries, document.received_at)
 
-    def add_deliveries(self, document_pk, deliveries, visible_at):
+    def add_deliveries(self, document_pk, deliveries, made_at):
         document = self._db.documents[document_pk]
         if deliveries:
             document = replace(document, deliveries=document.deliveries + tuple(
@@ -181,7 +181,7 @@ class _Messages:
                 row.document = document
         for d in deliveries:
             self._db.rows.append(
-                _Row(document, d.recipient, d.message_id, d.state, visible_at,
+                _Row(document, d.recipient, d.message_id, d.state, made_at,
                      inbox=d.inbox or d.recipient)
             )  # fmt: skip
 

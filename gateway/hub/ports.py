@@ -77,9 +77,9 @@ class MessageRepository(Protocol):
         """Store a document and its deliveries; DuplicateKey if its key is taken."""
 
     def add_deliveries(
-        self, document_pk: int, deliveries: Sequence[Delivery], visible_at: datetime
+        self, document_pk: int, deliveries: Sequence[Delivery], made_at: datetime
     ) -> None:
-        """Queue a stored document for more recipients."""
+        """Queue a stored document for more recipients, made and visible from ``made_at``."""
 
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` that ``sender`` sent, with all its deliveries."""
@@ -98,7 +98,8 @@ class MessageRepository(Protocol):
         type and status code in the database."""
 
     def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
-        """(delivered to the recipient, of which acknowledged) in the period."""
+        """(deliveries made for the recipient in the period and not withdrawn, of which
+        acknowledged), counted in the recipient's range of an index."""
 
     def agencies_active(self, since: datetime, until: datetime) -> set[str]:
         """The agencies that sent or were sent something in the period, and those with

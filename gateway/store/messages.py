@@ -44,6 +44,7 @@ from gateway.store.sql import as_utc, at, local_date
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
+    MADE,
     about_deliveries,
     deliveries,
     document_chunks,
@@ -78,7 +79,7 @@ _NEW_CHUNKS = Prepared(insert(document_chunks), columns=("document_pk", "seq", "
 _NEW_DELIVERIES = Prepared(
     insert(deliveries),
     columns=("message_id", "document_pk", "recipient", "inbox", "state", "visible_at",
-             "lease_count"),
+             "lease_count", "created_at"),
 )  # fmt: skip
 _CHUNK = Prepared(
     select(document_chunks.c.data).where(
@@ -238,9 +239,7 @@ class SqlMessages:
         )
         self.add_deliveries(pk, document.deliveries, document.received_at)
 
-    def add_deliveries(
-        self, document_pk: int, new: Sequence[Delivery], visible_at: datetime
-    ) -> None:
+    def add_deliveries(self, document_pk: int, new: Sequence[Delivery], made_at: datetime) -> None:
         if not new:
             return
         _NEW_DELIVERIES.run_many(
@@ -252,8 +251,9 @@ class SqlMessages:
                     recipient=d.recipient,
                     inbox=d.inbox or d.recipient,
                     state=d.state.value,
-                    visible_at=visible_at,
+                    visible_at=made_at,
                     lease_count=0,
+                    created_at=made_at,
                 )
                 for d in new
             ],
@@ -414,13 +414,12 @@ class SqlMessages:
     def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
         acknowledged = deliveries.c.state == DeliveryState.ACKNOWLEDGED.value
         row = self._conn.execute(
-            select(func.count(), func.count().filter(acknowledged))
-            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
-            .where(
+            select(func.count(), func.count().filter(acknowledged)).where(
                 deliveries.c.recipient == recipient,
+                MADE,  # the index's own condition, repeated: without it, it is not used
+                deliveries.c.created_at >= at(since),
+                deliveries.c.created_at < at(until),
                 deliveries.c.state != DeliveryState.WITHDRAWN.value,
-                documents.c.received_at >= at(since),
-                documents.c.received_at < at(until),
             )
         ).one()
         return row[0], row[1]

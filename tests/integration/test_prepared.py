@@ -72,13 +72,14 @@ def test_inserts_run_many_and_return_keys(engine):
     new_deliveries = Prepared(
         insert(deliveries),
         columns=("message_id", "document_pk", "recipient", "inbox", "state", "visible_at",
-                 "lease_count"),
+                 "lease_count", "created_at"),
     )  # fmt: skip
     with engine.begin() as conn:
         pk = add.scalar(conn, document)
         new_deliveries.run_many(conn, [
             dict(message_id=f"m{n}", document_pk=pk, recipient="r", inbox="r", state="pending",
-                 visible_at=document["received_at"], lease_count=0)
+                 visible_at=document["received_at"], lease_count=0,
+                 created_at=document["received_at"])
             for n in range(3)
         ])  # fmt: skip
     with engine.connect() as conn:

@@ -136,3 +136,51 @@ def test_the_agencies_with_figures_sent_were_sent_or_were_refused_something(hub)
     [message] = hub.fetch(H31, 10)
     hub.acknowledge(H31, [message.message_id])
     assert active() == []
+
+
+def test_what_an_agency_received_is_counted_by_when_each_delivery_was_made(hub):
+    hub, clock = hub
+    start = clock.now
+    hub.send(G12, document(recipients=(H31,), document_id="G12,before"))
+    clock.now += timedelta(days=2)
+    for n in range(3):
+        hub.send(G12, document(recipients=(H31, H49), document_id=f"G12,{n}"))
+    [one] = [m for m in hub.fetch(H31, 10) if m.document_id == "G12,0"]
+    hub.acknowledge(H31, [one.message_id])
+    clock.now += timedelta(days=2)
+    hub.send(G12, document(recipients=(H31,), document_id="G12,after"))
+
+    period = (start + timedelta(days=1), start + timedelta(days=3))
+    figures = hub.statistics(H31, *period)
+    assert (figures.received, figures.acknowledged) == (3, 1)
+    assert hub.statistics(H49, *period).received == 3
+    assert hub.statistics(H31, start, clock.now + timedelta(seconds=1)).received == 5
+
+
+def test_what_an_agency_received_is_read_through_its_range_and_nothing_else_is(sqlite_url):
+    """The index of deliveries by recipient serves that count; the other queries by
+    recipient keep their own plans, without statistics too."""
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    gateway.directory.add(G12, "G12", "pw")
+    read = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "FROM deliveries" in statement:
+            read.append((statement, parameters))
+
+    event.listen(gateway.engine, "before_cursor_execute", keep)
+    gateway.hub.statistics(G12)
+    gateway.hub.backlog()
+    with gateway.reading() as uow:
+        uow.messages.received_original(G12, "15/BTTTT-VP")
+    event.remove(gateway.engine, "before_cursor_execute", keep)
+    with gateway.engine.connect() as conn:
+        plans = {
+            statement: " ".join(row[-1] for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+            for statement, parameters in read
+        }  # fmt: skip
+    gateway.engine.dispose()
+    by_index = [s for s, plan in plans.items() if "ix_deliveries_recipient_created_at" in plan]
+    assert len(by_index) == 1 and "created_at >=" in by_index[0], plans
+    assert len(plans) >= 4

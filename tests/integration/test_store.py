@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.bootstrap import build_gateway
@@ -106,6 +106,41 @@ def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
     with engine.connect() as conn:
         rows = [tuple(row) for row in conn.execute(select(agency_usage))]
     assert rows == [(G12, now.astimezone(VIETNAM).date(), 2, 150)]
+    engine.dispose()
+
+
+def test_deliveries_made_before_their_time_was_kept_take_their_documents(database_url):
+    engine = make_engine(database_url)
+    config = alembic_config()
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0013")
+    received = [datetime(2026, 3, 1, 8, tzinfo=UTC), datetime(2026, 3, 9, 17, tzinfo=UTC)]
+    with engine.begin() as conn:
+        conn.execute(insert(documents), [
+            dict(id=n + 1, sender=G12, document_id=f"D{n}", idempotency_key=f"k{n}",
+                 kind="document", business_type=0, sha256="0" * 64, size=1, subject="",
+                 received_at=at, status_code="", signature="none", document_type="")
+            for n, at in enumerate(received)
+        ])  # fmt: skip
+        conn.execute(
+            deliveries.insert().values(
+                message_id=bindparam("m"),
+                document_pk=bindparam("pk"),
+                recipient=H31,
+                inbox=H31,
+                state="pending",
+                visible_at=received[0],
+                lease_count=0,
+            ),
+            [{"m": "m1", "pk": 1}, {"m": "m2", "pk": 2}, {"m": "m3", "pk": 2}],
+        )  # the columns of 0013: no created_at
+    upgrade(engine)
+    with engine.connect() as conn:
+        made = conn.execute(
+            select(deliveries.c.message_id, deliveries.c.created_at).order_by(deliveries.c.id)
+        ).all()
+    assert made == [("m1", received[0]), ("m2", received[1]), ("m3", received[1])]
     engine.dispose()
 
 
