@@ -77,7 +77,8 @@ def _parser() -> argparse.ArgumentParser:
         "--directory",
         type=Path,
         metavar="FILE",
-        help="direct sending: JSON file mapping agency codes to their inbox addresses "
+        help="direct sending: JSON file mapping agency codes to their inbox addresses, or "
+        'to {"url": ..., "password_env": VAR} where an inbox issued its own password '
         "(default: the directory of the hub at --url)",
     )
     parser.add_argument(

@@ -8,10 +8,11 @@ once however often it is sent, so a retry after a lost answer delivers it once.
 from __future__ import annotations
 
 import json
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,36 +27,78 @@ FIRST_RETRY_SECONDS = 30
 MAX_RETRY_SECONDS = 3600
 
 
-class FileDirectory:
-    """Inbox endpoints from a JSON file: ``{"AGENCY.CODE": "https://.../soap", ...}``."""
+@dataclass(frozen=True)
+class InboxAddress:
+    """Where a recipient's inbox answers, and the password that inbox gave this agency
+    (None: the agency's own, the one it signs in to its hub with)."""
 
-    def __init__(self, path: Path):
+    url: str
+    password: str | None = field(default=None, repr=False)
+
+
+class FileDirectory:
+    """Inboxes from a JSON file. Each agency code maps to its inbox's address, or to an
+    object with the address and the environment variable that holds the password this
+    inbox issued to the sender (so that no inbox learns the password another accepts)::
+
+        {"000.00.00.H31": "https://vanban.hungyen.gov.vn/soap",
+         "000.00.00.H49": {"url": "https://...", "password_env": "H49_INBOX_PASSWORD"}}
+    """
+
+    def __init__(self, path: Path, environ: Mapping[str, str] = os.environ):
         try:
-            endpoints = json.loads(path.read_text(encoding="utf-8"))
+            entries = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ConnectorError(f"cannot read the directory {path}: {exc}") from exc
-        if not isinstance(endpoints, dict) or not all(
-            isinstance(v, str) and urlsplit(v).scheme in ("http", "https")
-            for v in endpoints.values()
-        ):
-            raise ConnectorError(f"{path} must map agency codes to http(s) addresses")
-        self._endpoints: Mapping[str, str] = endpoints
+        if not isinstance(entries, dict):
+            raise ConnectorError(f"{path} must map agency codes to inboxes")
+        self._inboxes = {
+            code: _inbox(path, code, entry, environ) for code, entry in entries.items()
+        }
 
-    def endpoint(self, code: str) -> str | None:
-        return self._endpoints.get(code)
+    def inbox(self, code: str) -> InboxAddress | None:
+        return self._inboxes.get(code)
+
+
+def _inbox(path: Path, code: str, entry, environ: Mapping[str, str]) -> InboxAddress:
+    """One entry of a directory file, checked."""
+    if isinstance(entry, str):
+        entry = {"url": entry}
+    if not isinstance(entry, dict) or not set(entry) <= {"url", "password_env"}:
+        raise ConnectorError(
+            f"{path}: {code} must map to an http(s) address or to "
+            '{"url": ..., "password_env": ...}'
+        )
+    url = entry.get("url")
+    if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+        raise ConnectorError(f"{path}: the inbox of {code} needs an http(s) address")
+    variable = entry.get("password_env")
+    if variable is None:
+        return InboxAddress(url)
+    if not isinstance(variable, str):
+        raise ConnectorError(f"{path}: password_env of {code} must name a variable")
+    if variable not in environ:
+        raise ConnectorError(
+            f"{path}: the password for the inbox of {code} is read from ${variable}, "
+            "which is not set"
+        )
+    return InboxAddress(url, environ[variable])
 
 
 class HubDirectory:
-    """Inbox endpoints as a hub's directory publishes them (read once, when first needed)."""
+    """Inbox addresses as a hub's directory publishes them (read once, when first needed);
+    the sender signs in to each with its own password."""
 
     def __init__(self, agencies: Callable[[], list[AgencyEntry]]):
         self._agencies = agencies
-        self._endpoints: dict[str, str] | None = None
+        self._inboxes: dict[str, InboxAddress] | None = None
 
-    def endpoint(self, code: str) -> str | None:
-        if self._endpoints is None:
-            self._endpoints = {a.code: a.endpoint for a in self._agencies() if a.endpoint}
-        return self._endpoints.get(code)
+    def inbox(self, code: str) -> InboxAddress | None:
+        if self._inboxes is None:
+            self._inboxes = {
+                a.code: InboxAddress(a.endpoint) for a in self._agencies() if a.endpoint
+            }
+        return self._inboxes.get(code)
 
 
 @dataclass(frozen=True)
@@ -82,10 +125,10 @@ class DirectSender:
         cert: bytes | None = None,
         timeout: float = 60,
         clock: Callable[[], float] = time.time,
-        connect: Callable[[str], Connector] | None = None,
+        connect: Callable[[str, str], Connector] | None = None,
     ):
-        """``connect(endpoint)`` makes the connector for an inbox (by default, a zeep
-        connector on the packaged WSDL that retries nothing itself)."""
+        """``connect(url, password)`` makes the connector for an inbox (by default, a
+        zeep connector on the packaged WSDL that retries nothing itself)."""
         self.agency = agency
         self._password = password
         self._outbox = outbox
@@ -94,7 +137,7 @@ class DirectSender:
         self._timeout = timeout
         self._clock = clock
         self._connect = connect or self._inbox_connector
-        self._connectors: dict[str, Connector] = {}
+        self._connectors: dict[InboxAddress, Connector] = {}
 
     def send(self, document: bytes) -> list[Outcome]:
         """Queue the document for each of its recipients, then try to deliver each now."""
@@ -134,13 +177,13 @@ class DirectSender:
                            entry.message_id or entry.last_error)  # fmt: skip
         attempts = self._outbox.counted_attempt(entry.id)
         try:
-            endpoint = self._directory.endpoint(entry.recipient)
+            inbox = self._directory.inbox(entry.recipient)
         except ConnectorError as error:
             return self._later(entry, attempts, f"the directory cannot be read: {error}")
-        if endpoint is None:
+        if inbox is None:
             return self._later(entry, attempts, f"no inbox address known for {entry.recipient}")
         try:
-            receipt = self._connector(endpoint).send(entry.content)
+            receipt = self._connector(inbox).send(entry.content)
         except HubFault as fault:
             if fault.code in RETRYABLE:
                 return self._later(entry, attempts, str(fault))
@@ -159,13 +202,12 @@ class DirectSender:
         self._outbox.retry_later(entry.id, reason, self._clock() + delay * random.uniform(0.5, 1))
         return Outcome(entry.recipient, entry.document_id, WAITING, reason)
 
-    def _connector(self, endpoint: str) -> Connector:
-        if endpoint not in self._connectors:
-            self._connectors[endpoint] = self._connect(endpoint)
-        return self._connectors[endpoint]
+    def _connector(self, inbox: InboxAddress) -> Connector:
+        if inbox not in self._connectors:
+            self._connectors[inbox] = self._connect(inbox.url, inbox.password or self._password)
+        return self._connectors[inbox]
 
-    def _inbox_connector(self, endpoint: str) -> Connector:
+    def _inbox_connector(self, url: str, password: str) -> Connector:
         return Connector(
-            endpoint, self.agency, self._password,
-            wsdl=PACKAGED_WSDL, timeout=self._timeout, retry_for=0,
+            url, self.agency, password, wsdl=PACKAGED_WSDL, timeout=self._timeout, retry_for=0,
         )  # fmt: skip

@@ -87,6 +87,22 @@ def test_two_agencies_exchange_directly_with_the_inbox_down_for_a_while(tmp_path
         with pytest.raises(HubFault) as refused:
             Connector(inbox.url, G12, PASSWORDS[G12]).send(document(recipients=(H49,)))
         assert refused.value.code == "Client.UnknownRecipient"
+
+        # The inbox issues G12 a password of its own; the directory file says where it is.
+        issued = inbox.admin("agency", "set-password", G12, "--password-stdin",
+                             stdin="issued-by-h31\n")  # fmt: skip
+        assert issued.returncode == 0, issued.stderr
+        directory.write_text(json.dumps(
+            {H31: {"url": inbox.url, "password_env": "H31_INBOX_PASSWORD"}}
+        ))  # fmt: skip
+        third = tmp_path / "third.edxml"
+        third.write_bytes(document(recipients=(H31,), document_id="000.00.00.G12,2026/11/25,3/TT"))
+        unset = lienthong(env, *direct, "send", "--direct", str(third))
+        assert unset.returncode == 1 and "$H31_INBOX_PASSWORD, which is not set" in unset.stderr
+        own = lienthong({**env, "H31_INBOX_PASSWORD": "issued-by-h31"}, *direct,
+                        "send", "--direct", str(third))  # fmt: skip
+        assert own.returncode == 0, own.stdout + own.stderr
+        assert [m.document_id for m in drain(owner)] == ["000.00.00.G12,2026/11/25,3/TT"]
     finally:
         stop_hub(inbox)
 

@@ -60,7 +60,9 @@ def clock():
 
 def sender_for(tmp_path, directory, inboxes, clock) -> DirectSender:
     outbox = Outbox(tmp_path / "data" / "outbox.sqlite3")
-    return DirectSender(G12, "pw", outbox, directory, clock=clock, connect=inboxes.__getitem__)
+    return DirectSender(
+        G12, "pw", outbox, directory, clock=clock, connect=lambda url, _password: inboxes[url]
+    )
 
 
 def test_each_recipient_gets_the_document_from_its_own_inbox(tmp_path, directory, inboxes, clock):
@@ -136,11 +138,42 @@ def test_only_this_agencys_documents_are_sent(tmp_path, directory, inboxes, cloc
         sender_for(tmp_path, directory, inboxes, clock).send(document(sender=H31))
 
 
-def test_a_directory_file_must_map_codes_to_addresses(tmp_path):
+@pytest.mark.parametrize(
+    "entry",
+    ['"ftp://x"', '{"password_env": "X"}', '{"url": "http://x", "password": "in clear"}',
+     '{"url": "http://x", "password_env": 7}', "[]"],
+)  # fmt: skip
+def test_a_directory_file_must_map_codes_to_inboxes(tmp_path, entry):
     path = tmp_path / "bad.json"
-    path.write_text('{"000.00.00.H31": "ftp://x"}')
-    with pytest.raises(ConnectorError):
-        FileDirectory(path)
+    path.write_text(f'{{"{H31}": {entry}}}')
+    with pytest.raises(ConnectorError, match=H31):
+        FileDirectory(path, environ={"X": "secret"})
+
+
+def test_each_inbox_is_signed_in_to_with_the_password_it_issued(tmp_path, inboxes, clock):
+    path = tmp_path / "inboxes.json"
+    path.write_text(
+        f'{{"{H31}": "{H31_INBOX}", "{H49}": {{"url": "{H49_INBOX}", "password_env": "H49_PW"}}}}'
+    )
+    directory = FileDirectory(path, environ={"H49_PW": "issued-by-h49"})
+    signed_in = []
+
+    def connect(url, password):
+        signed_in.append((url, password))
+        return inboxes[url]
+
+    outbox = Outbox(tmp_path / "data" / "outbox.sqlite3")
+    sender = DirectSender(G12, "pw", outbox, directory, clock=clock, connect=connect)
+    sender.send(document(recipients=(H31, H49)))
+    sender.send(document(recipients=(H31, H49), document_id="G12,second"))
+    assert signed_in == [(H31_INBOX, "pw"), (H49_INBOX, "issued-by-h49")]
+
+
+def test_an_inbox_password_that_is_not_set_stops_the_sender_early(tmp_path):
+    path = tmp_path / "inboxes.json"
+    path.write_text(f'{{"{H49}": {{"url": "{H49_INBOX}", "password_env": "H49_PW"}}}}')
+    with pytest.raises(ConnectorError, match=r"\$H49_PW, which is not set"):
+        FileDirectory(path, environ={})
 
 
 def test_an_unreadable_hub_directory_leaves_the_document_waiting(tmp_path, inboxes, clock):
