@@ -105,7 +105,9 @@ class MessageRepository(Protocol):
         """The agencies that sent or were sent something in the period, and those with
         messages waiting."""
 
-    def backlog(self, recipient: str | None = None) -> list[Backlog]: ...
+    def backlog(self, recipient: str | None = None) -> list[Backlog]:
+        """Open deliveries per recipient, with the oldest one's time; for ``recipient``
+        alone, those waiting in its own inbox."""
 
     def stale(
         self, older_than: datetime, recipient: str | None = None, sender: str | None = None

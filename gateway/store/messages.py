@@ -444,7 +444,11 @@ class SqlMessages:
             .order_by(deliveries.c.recipient)
         )
         if recipient is not None:
-            query = query.where(deliveries.c.recipient == recipient)
+            # What waits in its own inbox: read in the inbox's range of the open index,
+            # not among every open delivery of the hub.
+            query = query.where(
+                deliveries.c.recipient == recipient, deliveries.c.inbox == recipient
+            )
         return [Backlog(row[0], row[1], as_utc(row[2])) for row in self._conn.execute(query)]
 
     def stale(

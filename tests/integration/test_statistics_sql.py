@@ -184,3 +184,25 @@ def test_what_an_agency_received_is_read_through_its_range_and_nothing_else_is(s
     by_index = [s for s, plan in plans.items() if "ix_deliveries_recipient_created_at" in plan]
     assert len(by_index) == 1 and "created_at >=" in by_index[0], plans
     assert len(plans) >= 4
+
+
+def test_what_waits_for_an_agency_is_counted_in_its_inbox_range(sqlite_url):
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    for code in (G12, H31, H49):
+        gateway.directory.add(code, code, "pw")
+    gateway.hub.send(G12, document(recipients=(H31, H49)))
+    gateway.hub.send(G12, document(recipients=(H31,), document_id="G12,second"))
+    read = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if "GROUP BY deliveries.recipient" in statement:
+            read.append((statement, parameters))
+
+    event.listen(gateway.engine, "before_cursor_execute", keep)
+    assert gateway.hub.statistics(H31).pending == 2
+    event.remove(gateway.engine, "before_cursor_execute", keep)
+    [(statement, parameters)] = read
+    with gateway.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    gateway.engine.dispose()
+    assert "ix_deliveries_open (inbox=?)" in " ".join(row[-1] for row in plan)
