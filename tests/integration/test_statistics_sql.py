@@ -23,6 +23,27 @@ def hub(database_url):
     gateway.engine.dispose()
 
 
+def sqlite_plans(gateway, run, marker: str) -> dict[str, str]:
+    """SQLite's plan of each statement holding ``marker`` that ``run()`` makes."""
+    read = []
+
+    def keep(conn, cursor, statement, parameters, context, executemany):
+        if marker in statement:
+            read.append((statement, parameters))
+
+    event.listen(gateway.engine, "before_cursor_execute", keep)
+    try:
+        run()
+    finally:
+        event.remove(gateway.engine, "before_cursor_execute", keep)
+    with gateway.engine.connect() as conn:
+        return {
+            statement: " ".join(row[-1] for row in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + statement, parameters))
+            for statement, parameters in read
+        }  # fmt: skip
+
+
 def test_the_figures_match_what_was_sent(hub):
     hub, clock = hub
     for n in range(3):
@@ -101,23 +122,13 @@ def test_the_overview_names_only_the_agencies_it_shows(database_url):
 def test_refusals_and_failed_forwards_are_read_through_their_own_indexes(sqlite_url):
     gateway = build_gateway(Settings(db_url=sqlite_url))
     gateway.directory.add(G12, "G12", "pw")
-    read = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if "FROM events" in statement:
-            read.append((statement, parameters))
-
-    event.listen(gateway.engine, "before_cursor_execute", keep)
-    gateway.hub.statistics(G12)
-    gateway.hub.overview()
-    event.remove(gateway.engine, "before_cursor_execute", keep)
-    assert len(read) == 3  # an agency's refusals; the latest refusals and failed forwards
-    with gateway.engine.connect() as conn:
-        for statement, parameters in read:
-            plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-            steps = " ".join(row[-1] for row in plan)
-            assert "ix_events_refused" in steps or "ix_events_failed" in steps, steps
+    plans = sqlite_plans(
+        gateway, lambda: (gateway.hub.statistics(G12), gateway.hub.overview()), "FROM events"
+    )
     gateway.engine.dispose()
+    assert len(plans) == 3  # an agency's refusals; the latest refusals and failed forwards
+    for steps in plans.values():
+        assert "ix_events_refused" in steps or "ix_events_failed" in steps, steps
 
 
 def test_the_agencies_with_figures_sent_were_sent_or_were_refused_something(hub):
@@ -162,24 +173,14 @@ def test_what_an_agency_received_is_read_through_its_range_and_nothing_else_is(s
     recipient keep their own plans, without statistics too."""
     gateway = build_gateway(Settings(db_url=sqlite_url))
     gateway.directory.add(G12, "G12", "pw")
-    read = []
 
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if "FROM deliveries" in statement:
-            read.append((statement, parameters))
+    def reports():
+        gateway.hub.statistics(G12)
+        gateway.hub.backlog()
+        with gateway.reading() as uow:
+            uow.messages.received_original(G12, "15/BTTTT-VP")
 
-    event.listen(gateway.engine, "before_cursor_execute", keep)
-    gateway.hub.statistics(G12)
-    gateway.hub.backlog()
-    with gateway.reading() as uow:
-        uow.messages.received_original(G12, "15/BTTTT-VP")
-    event.remove(gateway.engine, "before_cursor_execute", keep)
-    with gateway.engine.connect() as conn:
-        plans = {
-            statement: " ".join(row[-1] for row in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + statement, parameters))
-            for statement, parameters in read
-        }  # fmt: skip
+    plans = sqlite_plans(gateway, reports, "FROM deliveries")
     gateway.engine.dispose()
     by_index = [s for s, plan in plans.items() if "ix_deliveries_recipient_created_at" in plan]
     assert len(by_index) == 1 and "created_at >=" in by_index[0], plans
@@ -192,17 +193,12 @@ def test_what_waits_for_an_agency_is_counted_in_its_inbox_range(sqlite_url):
         gateway.directory.add(code, code, "pw")
     gateway.hub.send(G12, document(recipients=(H31, H49)))
     gateway.hub.send(G12, document(recipients=(H31,), document_id="G12,second"))
-    read = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if "GROUP BY deliveries.recipient" in statement:
-            read.append((statement, parameters))
-
-    event.listen(gateway.engine, "before_cursor_execute", keep)
-    assert gateway.hub.statistics(H31).pending == 2
-    event.remove(gateway.engine, "before_cursor_execute", keep)
-    [(statement, parameters)] = read
-    with gateway.engine.connect() as conn:
-        plan = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    figures = []
+    plans = sqlite_plans(
+        gateway, lambda: figures.append(gateway.hub.statistics(H31)),
+        "GROUP BY deliveries.recipient",
+    )  # fmt: skip
     gateway.engine.dispose()
-    assert "ix_deliveries_open (inbox=?)" in " ".join(row[-1] for row in plan)
+    assert figures[0].pending == 2
+    [plan] = plans.values()
+    assert "ix_deliveries_open (inbox=?)" in plan

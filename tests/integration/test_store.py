@@ -88,12 +88,18 @@ def test_sqlite_keeps_rows_in_their_key_where_the_schema_says_so(sqlite_url):
     assert declared["nonces"]
 
 
-def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
+def engine_at(database_url: str, revision: str):
+    """An engine on a database migrated up to ``revision`` only."""
     engine = make_engine(database_url)
     config = alembic_config()
     with engine.begin() as conn:
         config.attributes["connection"] = conn
-        command.upgrade(config, "0008")
+        command.upgrade(config, revision)
+    return engine
+
+
+def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
+    engine = engine_at(database_url, "0008")
     now = datetime.now(UTC)
     with engine.begin() as conn:
         conn.execute(insert(documents), [
@@ -110,11 +116,7 @@ def test_the_daily_counter_starts_from_the_documents_already_sent(database_url):
 
 
 def test_deliveries_made_before_their_time_was_kept_take_their_documents(database_url):
-    engine = make_engine(database_url)
-    config = alembic_config()
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0013")
+    engine = engine_at(database_url, "0013")
     received = [datetime(2026, 3, 1, 8, tzinfo=UTC), datetime(2026, 3, 9, 17, tzinfo=UTC)]
     with engine.begin() as conn:
         conn.execute(insert(documents), [
