@@ -110,9 +110,11 @@ class MessageRepository(Protocol):
         alone, those waiting in its own inbox."""
 
     def stale(
-        self, older_than: datetime, recipient: str | None = None, sender: str | None = None
-    ) -> list[Stale]:
-        """Deliveries never fetched of documents received before ``older_than``."""
+        self, older_than: datetime, recipient: str | None = None, sender: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Stale]:  # fmt: skip
+        """Deliveries never fetched of documents received before ``older_than`` (and from
+        ``since`` on, if given)."""
 
     def purge_contents(
         self, received_before: datetime, after: int, keys: int, byte_budget: int

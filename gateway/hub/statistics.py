@@ -28,7 +28,9 @@ class AgencyStatistics:
     by_type: tuple[tuple[str, int], ...]
     by_status: tuple[tuple[str, int], ...]
     not_picked_up: tuple[Stale, ...]
-    """Deliveries of what this agency sent that nobody fetched for ``stale_hours``."""
+    """Deliveries of what this agency sent in the period that nobody fetched for
+    ``stale_hours``: read in the agency's range of documents by time, however long its
+    history."""
 
 
 def agency_statistics(
@@ -62,5 +64,9 @@ def agency_statistics(
         by_day=tuple((volume.day, volume.messages, volume.bytes) for volume in days),
         by_type=tuple(sorted(by_type.items())),
         by_status=tuple(sorted(by_status.items())),
-        not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours), sender=agency)),
+        not_picked_up=tuple(
+            uow.messages.stale(
+                min(now - timedelta(hours=stale_hours), until), sender=agency, since=since
+            )
+        ),  # fmt: skip
     )

@@ -452,8 +452,9 @@ class SqlMessages:
         return [Backlog(row[0], row[1], as_utc(row[2])) for row in self._conn.execute(query)]
 
     def stale(
-        self, older_than: datetime, recipient: str | None = None, sender: str | None = None
-    ) -> list[Stale]:
+        self, older_than: datetime, recipient: str | None = None, sender: str | None = None,
+        since: datetime | None = None,
+    ) -> list[Stale]:  # fmt: skip
         query = (
             select(documents.c.document_id, documents.c.sender, deliveries.c.recipient,
                    documents.c.received_at)
@@ -470,6 +471,8 @@ class SqlMessages:
             query = query.where(deliveries.c.recipient == recipient)
         if sender is not None:
             query = query.where(documents.c.sender == sender)
+        if since is not None:
+            query = query.where(documents.c.received_at >= at(since))
         return [Stale(*row[:3], as_utc(row[3])) for row in self._conn.execute(query)]
 
     def purge_contents(

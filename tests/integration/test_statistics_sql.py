@@ -202,3 +202,20 @@ def test_what_waits_for_an_agency_is_counted_in_its_inbox_range(sqlite_url):
     assert figures[0].pending == 2
     [plan] = plans.values()
     assert "ix_deliveries_open (inbox=?)" in plan
+
+
+def test_what_nobody_picked_up_is_listed_for_the_period_asked(hub):
+    hub, clock = hub
+    start = clock.now
+    hub.send(G12, document(recipients=(H31,), document_id="G12,old"))
+    clock.now += timedelta(days=40)
+    hub.send(G12, document(recipients=(H31,), document_id="G12,recent"))
+    clock.now += timedelta(hours=30)
+
+    def listed(**period):
+        return [s.document_id for s in hub.statistics(G12, **period).not_picked_up]
+
+    assert listed() == ["G12,recent"]  # the last 30 days
+    assert listed(since=start - timedelta(hours=1)) == ["G12,old", "G12,recent"]
+    assert listed(since=start - timedelta(hours=1), until=start + timedelta(days=1)) == ["G12,old"]
+    assert [s.document_id for s in hub.not_picked_up(24)] == ["G12,old", "G12,recent"]
