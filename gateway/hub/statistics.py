@@ -50,6 +50,7 @@ def agency_statistics(
             by_status[row.status_code] += row.messages
     received, acknowledged = uow.messages.received_counts(agency, since, until)
     [backlog] = uow.messages.backlog(agency) or [Backlog(agency, 0, None)]
+    stale_before = min(now - timedelta(hours=stale_hours), until)
     return AgencyStatistics(
         agency=agency,
         since=since,
@@ -64,9 +65,5 @@ def agency_statistics(
         by_day=tuple((volume.day, volume.messages, volume.bytes) for volume in days),
         by_type=tuple(sorted(by_type.items())),
         by_status=tuple(sorted(by_status.items())),
-        not_picked_up=tuple(
-            uow.messages.stale(
-                min(now - timedelta(hours=stale_hours), until), sender=agency, since=since
-            )
-        ),  # fmt: skip
+        not_picked_up=tuple(uow.messages.stale(stale_before, sender=agency, since=since)),
     )
