@@ -136,15 +136,15 @@ deliveries = Table(
     # What an agency received in a period is read in its own range of this index, not
     # by scanning every delivery the hub ever made (they are kept after a purge). Every
     # row is in it (created_at is never NULL), but a database uses a partial index only
-    # for a query that tests its column: the queries by recipient alone (a backlog, the
-    # document a status message answers) keep the plans they have without statistics.
+    # for a query that repeats its condition: the queries by recipient alone (a backlog,
+    # the document a status message answers) keep the plans they have without statistics.
     Index(None, "recipient", "created_at", sqlite_where=MADE, postgresql_where=MADE),
 )
 """Senders and recipients need not be agencies of this hub: documents cross to and from
 its parent hub. ``inbox`` is who collects a delivery: its recipient, the child hub the
 recipient is behind, or ``@parent`` for the link to this hub's parent. ``created_at`` is when
 the delivery was made: when its document was received, for all but the deliveries a
-document gains later (its forward to the parent hub, say)."""
+document gains later (when the parent hub delivers it again for another recipient)."""
 OPEN_STATES = ("pending", "leased")
 """Deliveries a recipient may still be offered; the other states are closed."""
 IS_OPEN = text("deliveries.state IN ('pending', 'leased')")
