@@ -23,6 +23,7 @@ from gateway.store.engine import make_engine
 from gateway.store.migrate import alembic_config, upgrade
 from gateway.store.tables import (
     CHUNK_BYTES,
+    agencies,
     agency_usage,
     deliveries,
     document_chunks,
@@ -144,6 +145,23 @@ def test_deliveries_made_before_their_time_was_kept_take_their_documents(databas
         ).all()
     assert made == [("m1", received[0]), ("m2", received[1]), ("m3", received[1])]
     engine.dispose()
+
+
+def test_names_stored_before_control_characters_were_refused_become_listable(database_url):
+    engine = engine_at(database_url, "0014")
+    names = {G12: "Sở\x07Nội vụ\x0b", H31: "Bộ Tài chính", H49: "\x1f"}
+    with engine.begin() as conn:
+        conn.execute(insert(agencies), [
+            dict(code=code, name=name, password_hash="", active=True, allow_digest=False,
+                 created_at=datetime.now(UTC), signature_policy="optional")
+            for code, name in names.items()
+        ])  # fmt: skip
+    upgrade(engine)
+    engine.dispose()
+    gw = build_gateway(Settings(db_url=database_url))
+    listed = {entry.code: entry.name for entry in gw.directory.entries()}
+    assert listed == {G12: "Sở Nội vụ", H31: "Bộ Tài chính", H49: H49}
+    gw.engine.dispose()
 
 
 def test_a_document_is_stored_once_for_all_its_recipients(gateway):
