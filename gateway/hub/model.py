@@ -180,6 +180,15 @@ class SendStatus:
 
 
 @dataclass(frozen=True)
+class DayCount:
+    """How many messages one agency sent on one day."""
+
+    sender: str
+    day: date
+    messages: int
+
+
+@dataclass(frozen=True)
 class DayVolume:
     """What one agency sent on one day: how many messages, and their bytes."""
 

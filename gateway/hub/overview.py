@@ -42,12 +42,10 @@ def overview(
     since = datetime.combine(first, datetime.min.time(), VIETNAM)
     until = datetime.combine(today + timedelta(days=1), datetime.min.time(), VIETNAM)
     volume: dict[str, dict[date, int]] = defaultdict(dict)
-    today_messages = today_bytes = 0
-    for row in uow.messages.volume_by_day(since, until, VIETNAM_OFFSET):
+    for row in uow.messages.messages_by_day(since, until, VIETNAM_OFFSET):
         volume[row.sender][row.day] = row.messages
-        if row.day == today:
-            today_messages += row.messages
-            today_bytes += row.bytes
+    midnight = datetime.combine(today, datetime.min.time(), VIETNAM)
+    today_messages, today_bytes = uow.messages.sent_total(midnight, until)
     backlog = tuple(uow.messages.backlog())
     return Overview(
         now=now,

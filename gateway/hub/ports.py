@@ -11,6 +11,7 @@ from gateway.hub.model import (
     AgencyEvent,
     Backlog,
     ClosedDelivery,
+    DayCount,
     DayVolume,
     Delivery,
     DeliveryState,
@@ -88,10 +89,21 @@ class MessageRepository(Protocol):
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
     def volume_by_day(
-        self, since: datetime, until: datetime, day_offset: timedelta, sender: str | None = None
+        self, since: datetime, until: datetime, day_offset: timedelta, sender: str
     ) -> list[DayVolume]:
-        """Messages received from ``since`` up to ``until``, counted per sender and per
-        day, the day taken at ``day_offset`` from UTC; counted in the database."""
+        """What ``sender`` sent from ``since`` up to ``until``, counted per day, the day
+        taken at ``day_offset`` from UTC; counted in the database."""
+
+    def messages_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta
+    ) -> list[DayCount]:
+        """Messages received from ``since`` up to ``until``, counted per sender and day,
+        each sender's in its own range of documents by time: the period's, however long
+        the history."""
+
+    def sent_total(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """How many messages were received from ``since`` up to ``until``, and their
+        bytes, read as ``messages_by_day`` reads them."""
 
     def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
         """What ``sender`` sent from ``since`` up to ``until``, counted per kind, document
@@ -103,7 +115,7 @@ class MessageRepository(Protocol):
 
     def agencies_active(self, since: datetime, until: datetime) -> set[str]:
         """The agencies that sent or were sent something in the period, and those with
-        messages waiting."""
+        messages waiting in their inbox; each found in its own range of an index."""
 
     def backlog(self, recipient: str | None = None) -> list[Backlog]:
         """Open deliveries per recipient, with the oldest one's time; for ``recipient``

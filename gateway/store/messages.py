@@ -16,15 +16,16 @@ from sqlalchemy import (
     func,
     insert,
     select,
-    union,
     update,
 )
 from sqlalchemy.exc import IntegrityError
 
 from gateway.envelope import MessageKind
 from gateway.hub.model import (
+    PARENT_INBOX,
     Backlog,
     ClosedDelivery,
+    DayCount,
     DayVolume,
     Delivery,
     DeliveryState,
@@ -40,7 +41,7 @@ from gateway.hub.model import (
 )
 from gateway.hub.ports import DuplicateKey
 from gateway.store.prepared import Prepared, PreparedIn
-from gateway.store.sql import as_utc, at, local_date
+from gateway.store.sql import as_utc, at, each_value, local_date
 from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
@@ -386,27 +387,44 @@ class SqlMessages:
         return self._original(row, recipient) if row else None
 
     def volume_by_day(
-        self, since: datetime, until: datetime, day_offset: timedelta, sender: str | None = None
+        self, since: datetime, until: datetime, day_offset: timedelta, sender: str
     ) -> list[DayVolume]:
         day = local_date(documents.c.received_at, day_offset)
         query = (
             select(documents.c.sender, day, func.count(), func.sum(documents.c.size))
-            .where(documents.c.received_at >= at(since), documents.c.received_at < at(until))
+            .where(documents.c.sender == sender, *_received_between(since, until))
             .group_by(documents.c.sender, day)
         )
-        if sender is not None:
-            query = query.where(documents.c.sender == sender)
         return [DayVolume(row[0], row[1], row[2], int(row[3])) for row in self._conn.execute(query)]
+
+    def messages_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta
+    ) -> list[DayCount]:
+        senders = each_value(documents.c.sender)
+        day = local_date(documents.c.received_at, day_offset)
+        query = (
+            select(documents.c.sender, day, func.count())
+            .select_from(senders.join(documents, documents.c.sender == senders.c.value))
+            .where(*_received_between(since, until))
+            .group_by(documents.c.sender, day)
+        )
+        return [DayCount(*row) for row in self._conn.execute(query)]
+
+    def sent_total(self, since: datetime, until: datetime) -> tuple[int, int]:
+        senders = each_value(documents.c.sender)
+        query = (
+            select(func.count(), func.coalesce(func.sum(documents.c.size), 0))
+            .select_from(senders.join(documents, documents.c.sender == senders.c.value))
+            .where(*_received_between(since, until))
+        )
+        messages, size = self._conn.execute(query).one()
+        return messages, int(size)
 
     def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
         kind = (documents.c.kind, documents.c.document_type, documents.c.status_code)
         rows = self._conn.execute(
             select(*kind, func.count())
-            .where(
-                documents.c.sender == sender,
-                documents.c.received_at >= at(since),
-                documents.c.received_at < at(until),
-            )
+            .where(documents.c.sender == sender, *_received_between(since, until))
             .group_by(*kind)
         )
         return [SentKind(*row) for row in rows]
@@ -425,15 +443,26 @@ class SqlMessages:
         return row[0], row[1]
 
     def agencies_active(self, since: datetime, until: datetime) -> set[str]:
-        in_period = (documents.c.received_at >= at(since), documents.c.received_at < at(until))
-        senders = select(documents.c.sender).where(*in_period)
-        recipients = (
-            select(deliveries.c.recipient)
-            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
-            .where(*in_period)
+        senders = each_value(documents.c.sender)
+        sent = select(documents.c.id).where(
+            documents.c.sender == senders.c.value, *_received_between(since, until)
         )
-        waiting = select(deliveries.c.recipient).where(IS_OPEN)
-        return set(self._conn.execute(union(senders, recipients, waiting)).scalars())
+        recipients = each_value(deliveries.c.recipient, MADE)
+        received = select(deliveries.c.id).where(
+            deliveries.c.recipient == recipients.c.value,
+            MADE,
+            deliveries.c.created_at >= at(since),
+            deliveries.c.created_at < at(until),
+        )
+        inboxes = each_value(deliveries.c.inbox, IS_OPEN)
+        active = set()
+        for values, condition in (
+            (senders, sent.exists()),
+            (recipients, received.exists()),
+            (inboxes, inboxes.c.value.is_not(None)),
+        ):
+            active.update(self._conn.execute(select(values.c.value).where(condition)).scalars())
+        return active - {PARENT_INBOX}
 
     def backlog(self, recipient: str | None = None) -> list[Backlog]:
         query = (
@@ -460,6 +489,7 @@ class SqlMessages:
                    documents.c.received_at)
             .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
             .where(
+                IS_OPEN,  # read among the open deliveries only, not all ever made
                 deliveries.c.state == DeliveryState.PENDING.value,
                 deliveries.c.lease_count == 0,
                 documents.c.received_at < at(older_than),
@@ -572,3 +602,7 @@ class SqlMessages:
                 for d in self._conn.execute(query)
             ),
         )  # fmt: skip
+
+
+def _received_between(since: datetime, until: datetime) -> tuple:
+    return documents.c.received_at >= at(since), documents.c.received_at < at(until)

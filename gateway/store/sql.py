@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Date, literal, literal_column
+from sqlalchemy import Connection, Date, func, literal, literal_column, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -61,3 +61,17 @@ def _local_date_on_sqlite(element, compiler, **kw):
 def _local_date_on_postgresql(element, compiler, **kw):
     column, minutes = _column_and_minutes(element, compiler, **kw)
     return f"CAST({column} + INTERVAL '{minutes:d} minutes' AS DATE)"
+
+
+def each_value(column, *conditions):
+    """The distinct values of ``column`` as a recursive CTE (its one column: ``value``,
+    then a NULL), read from an index that begins with the column one value at a time: a
+    probe per value rather than a pass over every row, which neither SQLite without
+    statistics nor PostgreSQL makes by itself. ``conditions`` repeat a partial index's."""
+    values = (
+        select(func.min(column).label("value"))
+        .where(*conditions)
+        .cte(f"each_{column.table.name}_{column.name}", recursive=True)
+    )
+    following = select(func.min(column)).where(column > values.c.value, *conditions)
+    return values.union_all(select(following.scalar_subquery()).where(values.c.value.is_not(None)))

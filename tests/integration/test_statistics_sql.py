@@ -149,6 +149,30 @@ def test_the_agencies_with_figures_sent_were_sent_or_were_refused_something(hub)
     assert active() == []
 
 
+def test_the_dashboard_and_the_active_agencies_read_each_agency_in_its_index_range(sqlite_url):
+    """However long the history, the overview's volume and the agencies active in a period
+    are read one agency at a time, each from its range of an index, and what nobody picked
+    up among the open deliveries: no pass over every document or delivery, without
+    statistics too."""
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    gateway.directory.add(G12, "G12", "pw")
+    now = datetime.now(UTC)
+
+    def reports():
+        gateway.hub.overview()
+        gateway.hub.active_agencies(now - timedelta(days=30), now)
+
+    plans = sqlite_plans(gateway, reports, "WITH RECURSIVE")
+    [not_picked_up] = sqlite_plans(gateway, reports, "lease_count").values()
+    gateway.engine.dispose()
+    assert len(plans) == 5  # volume, today's total; senders, recipients, inboxes
+    ranges = ("sender=? AND received_at>?", "recipient=? AND created_at>?", "open (inbox>?)")
+    for plan in plans.values():
+        assert "SCAN documents" not in plan and "SCAN deliveries" not in plan, plan
+        assert any(r in plan for r in ranges), plan
+    assert "ix_deliveries_open" in not_picked_up  # among the open deliveries only
+
+
 def test_what_an_agency_received_is_counted_by_when_each_delivery_was_made(hub):
     hub, clock = hub
     start = clock.now
