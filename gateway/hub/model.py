@@ -210,9 +210,11 @@ class SentKind:
 
 @dataclass(frozen=True)
 class Backlog:
-    """A recipient's open deliveries: how many, and since when the oldest waits."""
+    """The open deliveries of an inbox, which its agency (a child hub, for the agencies
+    behind it; the link to the parent hub, ``@parent``) collects: how many, and since
+    when the first of them waits."""
 
-    recipient: str
+    inbox: str
     pending: int
     oldest: datetime
 

@@ -53,7 +53,7 @@ def overview(
         today_bytes=today_bytes,
         days=tuple(first + timedelta(days=n) for n in range(days)),
         volume={code: dict(counts) for code, counts in sorted(volume.items())},
-        names=uow.agencies.names({*volume, *(row.recipient for row in backlog)}),
+        names=uow.agencies.names({*volume, *(row.inbox for row in backlog)}),
         quotas=tuple(uow.agencies.with_quotas()),
         backlog=backlog,
         not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours))),

@@ -117,16 +117,16 @@ class MessageRepository(Protocol):
         """The agencies that sent or were sent something in the period, and those with
         messages waiting in their inbox; each found in its own range of an index."""
 
-    def backlog(self, recipient: str | None = None) -> list[Backlog]:
-        """Open deliveries per recipient, with the oldest one's time; for ``recipient``
-        alone, those waiting in its own inbox."""
+    def backlog(self, inbox: str | None = None) -> list[Backlog]:
+        """Open deliveries per inbox (who collects them), with the time the first of them
+        was made; for ``inbox`` alone if given. Counted in the open index, without
+        reading the deliveries' rows."""
 
     def stale(
-        self, older_than: datetime, recipient: str | None = None, sender: str | None = None,
-        since: datetime | None = None,
-    ) -> list[Stale]:  # fmt: skip
-        """Deliveries never fetched of documents received before ``older_than`` (and from
-        ``since`` on, if given)."""
+        self, older_than: datetime, sender: str | None = None, since: datetime | None = None
+    ) -> list[Stale]:
+        """The oldest thousand deliveries never fetched, made before ``older_than``: of
+        ``sender``'s documents if given, and of those received from ``since`` on."""
 
     def purge_contents(
         self, received_before: datetime, after: int, keys: int, byte_budget: int

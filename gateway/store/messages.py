@@ -464,26 +464,28 @@ class SqlMessages:
             active.update(self._conn.execute(select(values.c.value).where(condition)).scalars())
         return active - {PARENT_INBOX}
 
-    def backlog(self, recipient: str | None = None) -> list[Backlog]:
+    def backlog(self, inbox: str | None = None) -> list[Backlog]:
+        # Counted in the open index alone, which is in inbox order; only each inbox's
+        # first delivery is read, for its time.
+        inboxes = select(
+            deliveries.c.inbox,
+            func.count().label("pending"),
+            func.min(deliveries.c.id).label("first"),
+        ).where(IS_OPEN)
+        if inbox is not None:
+            inboxes = inboxes.where(deliveries.c.inbox == inbox)
+        inboxes = inboxes.group_by(deliveries.c.inbox).subquery()
+        first = deliveries.alias("first")
         query = (
-            select(deliveries.c.recipient, func.count(), func.min(documents.c.received_at))
-            .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
-            .where(IS_OPEN)
-            .group_by(deliveries.c.recipient)
-            .order_by(deliveries.c.recipient)
+            select(inboxes.c.inbox, inboxes.c.pending, first.c.created_at)
+            .join(first, first.c.id == inboxes.c.first)
+            .order_by(inboxes.c.inbox)
         )
-        if recipient is not None:
-            # What waits in its own inbox: read in the inbox's range of the open index,
-            # not among every open delivery of the hub.
-            query = query.where(
-                deliveries.c.recipient == recipient, deliveries.c.inbox == recipient
-            )
         return [Backlog(row[0], row[1], as_utc(row[2])) for row in self._conn.execute(query)]
 
     def stale(
-        self, older_than: datetime, recipient: str | None = None, sender: str | None = None,
-        since: datetime | None = None,
-    ) -> list[Stale]:  # fmt: skip
+        self, older_than: datetime, sender: str | None = None, since: datetime | None = None
+    ) -> list[Stale]:
         query = (
             select(documents.c.document_id, documents.c.sender, deliveries.c.recipient,
                    documents.c.received_at)
@@ -492,13 +494,11 @@ class SqlMessages:
                 IS_OPEN,  # read among the open deliveries only, not all ever made
                 deliveries.c.state == DeliveryState.PENDING.value,
                 deliveries.c.lease_count == 0,
-                documents.c.received_at < at(older_than),
+                deliveries.c.created_at < at(older_than),  # without reading the documents
             )
-            .order_by(documents.c.received_at)
+            .order_by(deliveries.c.created_at, deliveries.c.id)
             .limit(1000)
         )  # fmt: skip
-        if recipient is not None:
-            query = query.where(deliveries.c.recipient == recipient)
         if sender is not None:
             query = query.where(documents.c.sender == sender)
         if since is not None:

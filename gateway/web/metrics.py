@@ -72,23 +72,23 @@ def count_refusal(code: str) -> None:
 
 
 class BacklogCollector:
-    """Open deliveries and the oldest one's age per recipient, read at scrape time."""
+    """Open deliveries and the first one's age per inbox, read at scrape time."""
 
     def __init__(self, backlog: Callable[[], list]):
         self._backlog = backlog
 
     def collect(self):
         pending = GaugeMetricFamily(
-            "lienthong_backlog_messages", "Deliveries not yet acknowledged", labels=["recipient"]
+            "lienthong_backlog_messages", "Deliveries not yet acknowledged", labels=["inbox"]
         )
         oldest = GaugeMetricFamily(
             "lienthong_oldest_pending_seconds", "Age of the oldest open delivery",
-            labels=["recipient"],
+            labels=["inbox"],
         )  # fmt: skip
         now = time.time()
         for row in self._backlog():
-            pending.add_metric([row.recipient], row.pending)
-            oldest.add_metric([row.recipient], now - row.oldest.timestamp())
+            pending.add_metric([row.inbox], row.pending)
+            oldest.add_metric([row.inbox], now - row.oldest.timestamp())
         yield pending
         yield oldest
 

@@ -66,7 +66,7 @@ def test_an_operator_signs_in_and_sees_what_was_sent(hub, tmp_path):
         assert page.inner_text(f'#volume tr[data-agency="{G12}"] .total') == "3"
         assert f"Cơ quan {G12}" in page.inner_text("#volume")
         for recipient in (H31, H49):
-            assert page.inner_text(f'#backlog tr[data-recipient="{recipient}"] .pending') == "3"
+            assert page.inner_text(f'#backlog tr[data-inbox="{recipient}"] .pending') == "3"
         assert "Client.XMLSyntax" in page.inner_text("#refusals")
         assert H49 in page.inner_text("#quotas") and "30" in page.inner_text("#quotas")
         assert f"Signed in as {OPERATOR}" in page.inner_text("body")

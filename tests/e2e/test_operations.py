@@ -51,6 +51,6 @@ def test_metrics_count_requests_faults_and_backlog_across_workers(hub):
     ]  # fmt: skip
     assert sum(float(line.split()[-1]) for line in sent) == 4
     assert 'outcome="Client.Authentication"' in text
-    assert 'lienthong_backlog_messages{recipient="000.00.00.H31"} 4.0' in text
+    assert 'lienthong_backlog_messages{inbox="000.00.00.H31"} 4.0' in text
     assert "lienthong_request_seconds_bucket" in text
     assert requests.get(hub.admin_url + "/health", timeout=10).status_code == 200

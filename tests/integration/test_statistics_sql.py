@@ -67,7 +67,7 @@ def test_the_figures_match_what_was_sent(hub):
     assert (theirs.sent, theirs.received, theirs.acknowledged, theirs.pending) == (1, 3, 1, 2)
     assert theirs.by_status == (("03", 1),)
     assert theirs.oldest_pending is not None
-    backlog = {b.recipient: b.pending for b in hub.backlog()}
+    backlog = {b.inbox: b.pending for b in hub.backlog()}
     assert backlog == {H31: 2, H49: 3, G12: 1}
     assert len(hub.not_picked_up(24)) == 4
     with pytest.raises(InvalidRequest):
@@ -211,7 +211,9 @@ def test_what_an_agency_received_is_read_through_its_range_and_nothing_else_is(s
     assert len(plans) >= 4
 
 
-def test_what_waits_for_an_agency_is_counted_in_its_inbox_range(sqlite_url):
+def test_what_waits_is_counted_in_the_open_index_alone(sqlite_url):
+    """Per inbox for the dashboard, one inbox for an agency's statistics: the deliveries'
+    rows are not read, nor their documents, but for each inbox's first delivery."""
     gateway = build_gateway(Settings(db_url=sqlite_url))
     for code in (G12, H31, H49):
         gateway.directory.add(code, code, "pw")
@@ -219,13 +221,18 @@ def test_what_waits_for_an_agency_is_counted_in_its_inbox_range(sqlite_url):
     gateway.hub.send(G12, document(recipients=(H31,), document_id="G12,second"))
     figures = []
     plans = sqlite_plans(
-        gateway, lambda: figures.append(gateway.hub.statistics(H31)),
-        "GROUP BY deliveries.recipient",
+        gateway, lambda: figures.append((gateway.hub.statistics(H31), gateway.hub.backlog())),
+        "GROUP BY deliveries.inbox",
     )  # fmt: skip
     gateway.engine.dispose()
-    assert figures[0].pending == 2
-    [plan] = plans.values()
-    assert "ix_deliveries_open (inbox=?)" in plan
+    statistics, backlog = figures[0]
+    assert statistics.pending == 2
+    assert [(b.inbox, b.pending) for b in backlog] == [(H31, 2), (H49, 1)]
+    assert backlog[0].oldest == statistics.oldest_pending
+    [agency, every_inbox] = plans.values()
+    assert "ix_deliveries_open (inbox=?)" in agency
+    for plan in (agency, every_inbox):
+        assert "ix_deliveries_open" in plan and "documents" not in plan, plan
 
 
 def test_what_nobody_picked_up_is_listed_for_the_period_asked(hub):
