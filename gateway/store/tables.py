@@ -96,7 +96,9 @@ documents = Table(
     Column("signature", String(16), nullable=False, default="none"),
     Column("document_type", Unicode(100), nullable=False, default=""),
     UniqueConstraint("sender", "idempotency_key"),
-    Index(None, "document_id"),
+    # DocumentId and sender together: without statistics SQLite weighs an index by
+    # DocumentId alone as no better than the one by sender, and took the sender's.
+    Index(None, "document_id", "sender"),
     Index(None, "sender", "received_at"),
     # Only documents answering, revoking or replacing another have one: a new document
     # adds no entry (and writes no index page).

@@ -3,13 +3,13 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import event
 
 from gateway.bootstrap import build_gateway
 from gateway.errors import Duplicate, InvalidRequest, SenderMismatch
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from tests.builders import G12, H31, H49, document, status
+from tests.plans import sqlite_plans
 from tests.unit.test_timeline import Clock
 
 
@@ -21,27 +21,6 @@ def hub(database_url):
     clock = Clock()
     yield Hub(gateway.unit_of_work, gateway.settings, clock=clock), clock
     gateway.engine.dispose()
-
-
-def sqlite_plans(gateway, run, marker: str) -> dict[str, str]:
-    """SQLite's plan of each statement holding ``marker`` that ``run()`` makes."""
-    read = []
-
-    def keep(conn, cursor, statement, parameters, context, executemany):
-        if marker in statement:
-            read.append((statement, parameters))
-
-    event.listen(gateway.engine, "before_cursor_execute", keep)
-    try:
-        run()
-    finally:
-        event.remove(gateway.engine, "before_cursor_execute", keep)
-    with gateway.engine.connect() as conn:
-        return {
-            statement: " ".join(row[-1] for row in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + statement, parameters))
-            for statement, parameters in read
-        }  # fmt: skip
 
 
 def test_the_figures_match_what_was_sent(hub):

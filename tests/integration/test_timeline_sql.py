@@ -11,6 +11,7 @@ from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from gateway.store.tables import about_deliveries, about_document, events
 from tests.builders import G12, H31, H49, document
+from tests.plans import sqlite_plans
 from tests.unit import test_timeline as scenarios
 from tests.unit.test_timeline import H14, Clock
 
@@ -89,3 +90,18 @@ def test_the_records_of_documents_and_deliveries_are_found_through_indexes(sqlit
         assert not [step for step in steps if step.startswith("SCAN")], steps
         assert any(index in step for step in steps), steps
     engine.dispose()
+
+
+def test_the_document_a_sender_names_is_found_by_its_id_and_sender(sqlite_url):
+    """As a send status, a take-back or a revocation asks: among the documents of that
+    DocumentId, not among every document the sender ever sent, without statistics too."""
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    for code in (G12, H31):
+        gateway.directory.add(code, code, "pw")
+    gateway.hub.send(G12, document(recipients=(H31,), document_id="G12,named"))
+    plans = sqlite_plans(
+        gateway, lambda: gateway.hub.send_status(G12, "G12,named"), "documents.sender ="
+    )
+    gateway.engine.dispose()
+    [plan] = plans.values()
+    assert "ix_documents_document_id_sender (document_id=? AND sender=?)" in plan, plan
