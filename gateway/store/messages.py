@@ -46,6 +46,7 @@ from gateway.store.tables import (
     CHUNK_BYTES,
     IS_OPEN,
     MADE,
+    UNFETCHED,
     about_deliveries,
     deliveries,
     document_chunks,
@@ -490,12 +491,7 @@ class SqlMessages:
             select(documents.c.document_id, documents.c.sender, deliveries.c.recipient,
                    documents.c.received_at)
             .select_from(deliveries.join(documents, deliveries.c.document_pk == documents.c.id))
-            .where(
-                IS_OPEN,  # read among the open deliveries only, not all ever made
-                deliveries.c.state == DeliveryState.PENDING.value,
-                deliveries.c.lease_count == 0,
-                deliveries.c.created_at < at(older_than),  # without reading the documents
-            )
+            .where(UNFETCHED, deliveries.c.created_at < at(older_than))
             .order_by(deliveries.c.created_at, deliveries.c.id)
             .limit(1000)
         )  # fmt: skip

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     Unicode,
     UniqueConstraint,
+    and_,
 )
 from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
@@ -158,6 +159,15 @@ Index(
     deliveries.c.id,
     sqlite_where=deliveries.c.state.in_(OPEN_STATES),
     postgresql_where=deliveries.c.state.in_(OPEN_STATES),
+)
+UNFETCHED = text("deliveries.state = 'pending' AND deliveries.lease_count = 0")
+"""Deliveries nobody has picked up yet, spelled with literals as IS_OPEN is: the
+condition of their index, which a delivery leaves when it is first leased."""
+Index(
+    "ix_deliveries_unfetched",
+    deliveries.c.created_at,
+    sqlite_where=and_(deliveries.c.state == "pending", deliveries.c.lease_count == 0),
+    postgresql_where=and_(deliveries.c.state == "pending", deliveries.c.lease_count == 0),
 )
 
 events = Table(
