@@ -69,7 +69,7 @@ class FakeUnitOfWork:
     def __exit__(self, *exc):
         return None
 
-    def commit(self):
+    def commit(self, *, durable=True):
         self._db.agencies = self._work.agencies
         self._db.nonces = self._work.nonces
         self._db.documents = self._work.documents

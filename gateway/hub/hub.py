@@ -342,7 +342,8 @@ class Hub:
                      message_id=message.message_id)
                 for message in messages
             ])  # fmt: skip
-            uow.commit()
+            # A lease a power loss undoes only ends early: the messages are leased again.
+            uow.commit(durable=False)
         return messages
 
     def read_document(self, message: InboxMessage) -> Iterator[bytes]:

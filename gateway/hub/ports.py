@@ -257,4 +257,6 @@ class UnitOfWork(Protocol):
 
     def __exit__(self, *exc) -> None: ...
 
-    def commit(self) -> None: ...
+    def commit(self, *, durable: bool = True) -> None:
+        """Store the changes; with ``durable=False`` a power loss may undo them whole
+        (never in part), and the answer need not wait for the disk."""

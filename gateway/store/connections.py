@@ -20,6 +20,12 @@ answered before it is durable, as before: the log is replayed in order after a p
 loss, so a synced log holds every earlier transaction too. The log is copied back into
 the database file by a thread beside the requests (store/wal_checkpoints.py), not inside
 one of their commits.
+
+A transaction that a power loss may undo whole (a lease, which then only ends early)
+need not wait for its own sync, only for that of what it could have read: on the kept
+connection, the last commit before it that had to be durable, as long as no other
+connection has written meanwhile (SQLite's ``data_version`` tells); on PostgreSQL, an
+asynchronous commit (a commit is visible to others only once it is on disk).
 """
 
 from __future__ import annotations
@@ -54,7 +60,14 @@ class PooledConnections:
         """The same: transactions that only read run beside the others anyway."""
         return self.take()
 
-    def committed(self) -> int:
+    def let_commit_be_lost(self, conn: Connection) -> bool:
+        """Let the open transaction's commit return before it is on disk (PostgreSQL's
+        asynchronous commit); an in-memory database has no disk to wait for."""
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
+        return True
+
+    def committed(self, durable: bool = True) -> int:
         """Nothing to count: the database made the commit durable before it returned."""
         return 0
 
@@ -83,6 +96,10 @@ class OneConnection:
         """The write-ahead log's path, as SQLite names it (symbolic links resolved)."""
         self._commits = 0
         """Commits made on the kept connection so far, counted in turn."""
+        self._last_durable = 0
+        """The number of the last of them that had to be durable before its answer."""
+        self._data_version: int | None = None
+        """SQLite's count of other connections' writes, as the kept connection last read it."""
         self._synced = 0
         """How many of them the log on disk is known to hold."""
         self._syncing = threading.Lock()
@@ -96,6 +113,7 @@ class OneConnection:
         try:
             if self._conn is None or self._conn.closed or self._conn.invalidated:
                 self._conn = self._engine.connect()
+                self._data_version = None  # each connection counts from its own start
                 driver = self._conn.connection.dbapi_connection
                 driver.execute("PRAGMA synchronous=NORMAL")
                 driver.execute("PRAGMA wal_autocheckpoint=0")  # the checkpointer's work
@@ -128,14 +146,29 @@ class OneConnection:
         finally:
             self._turn.release()
 
-    def committed(self) -> int:
-        """Count a commit just made (by the thread whose turn it is); its number."""
+    def let_commit_be_lost(self, conn: Connection) -> bool:
+        """Whether the open transaction's answer may leave before its own commit is on
+        disk: only if no other connection has written since the last time this was asked,
+        so that every commit it could have read is one counted here."""
+        driver = conn.connection.dbapi_connection
+        [version] = driver.execute("PRAGMA data_version").fetchone()
+        alone, self._data_version = version == self._data_version, version
+        return alone
+
+    def committed(self, durable: bool = True) -> int:
+        """Count a commit just made (by the thread whose turn it is). The number of the
+        commit its answer waits for: its own, or if it may be lost, the last one before it
+        that may not (0 for none)."""
         self._commits += 1
-        return self._commits
+        if durable:
+            self._last_durable = self._commits
+        return self._last_durable
 
     def sync(self, commit: int) -> None:
         """Return once commit number ``commit`` is on disk: at once if a sync that began
         after it has ended, otherwise after syncing the log (OSError if the disk fails)."""
+        if self._synced >= commit:
+            return
         with self._syncing:
             if self._synced >= commit:
                 return

@@ -64,8 +64,12 @@ class SqlUnitOfWork:
         else:
             self._connections.give_back(self._conn)
 
-    def commit(self) -> None:
+    def commit(self, *, durable: bool = True) -> None:
+        """Commit; leaving the unit then waits until the commit is on disk. With
+        ``durable=False``, for a transaction that a power loss may undo whole, it waits
+        only until everything the transaction could have read is."""
         if self._read_only:
             raise RuntimeError("a unit of work that only reads has nothing to commit")
+        durable = durable or not self._connections.let_commit_be_lost(self._conn)
         self._transaction.commit()
-        self._commit = self._connections.committed()
+        self._commit = self._connections.committed(durable)

@@ -161,6 +161,75 @@ def test_one_sync_covers_every_commit_made_before_it_began(sqlite_engine, monkey
     assert len(disk.synced) == 2
 
 
+def _count_day(connections, durable: bool = True) -> None:
+    with SqlUnitOfWork(connections) as uow:
+        uow.usage.count_day(G12, date(2026, 12, 1), 100)
+        uow.commit(durable=durable)
+
+
+def test_a_commit_that_may_be_lost_waits_only_for_the_durable_ones_before_it(
+    sqlite_engine, monkeypatch
+):
+    disk = _Disk(monkeypatch)
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
+    _count_day(connections, durable=False)  # first on its connection: others may have written
+    _count_day(connections)
+    assert len(disk.synced) == 2
+    _count_day(connections, durable=False)  # what it could read is on disk already
+    assert len(disk.synced) == 2
+    kept = connections.committed()  # a durable commit not yet synced
+    _count_day(connections, durable=False)  # waits for it
+    assert len(disk.synced) == 3 and connections._synced >= kept
+    _count_day(connections, durable=False)
+    assert len(disk.synced) == 3
+
+
+def test_a_commit_that_may_be_lost_waits_for_its_own_sync_once_another_connection_wrote(
+    sqlite_engine, monkeypatch
+):
+    disk = _Disk(monkeypatch)
+    connections = OneConnection(sqlite_engine, timeout_seconds=1)
+    _count_day(connections)
+    _count_day(connections, durable=False)
+    assert len(disk.synced) == 2
+    another_process = make_engine(str(sqlite_engine.url), timeout_seconds=1)
+    with another_process.begin() as conn:  # its commit may still be on its way to disk
+        conn.execute(text("UPDATE agency_usage SET bytes = bytes + 1"))
+    another_process.dispose()
+    _count_day(connections, durable=False)
+    assert len(disk.synced) == 3
+    _count_day(connections, durable=False)
+    assert len(disk.synced) == 3
+
+
+def test_a_lease_waits_for_the_document_it_hands_out_and_not_for_its_own_sync(
+    sqlite_url, monkeypatch
+):
+    gw = build_gateway(Settings(db_url=sqlite_url, db_timeout_seconds=1))
+    for code in (G12, H31):
+        gw.directory.add(code, code, "pw")
+    gw.hub.fetch(H31, 10)  # the first on the connection syncs: others may have written
+    disk = _Disk(monkeypatch)
+    gw.hub.send(G12, document(document_id="G12,1", recipients=(H31,)))
+    [message] = gw.hub.fetch(H31, 10)
+    assert len(disk.synced) == 1  # the send's: the lease's own commit goes unsynced
+    gw.hub.acknowledge(H31, [message.message_id])
+    assert len(disk.synced) == 2  # an acknowledgement is durable before its answer
+    gw.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_commit_that_may_be_lost_is_asynchronous_on_postgresql(postgres_url):
+    engine = make_engine(postgres_url, timeout_seconds=1)
+    connections = PooledConnections(engine)
+    with SqlUnitOfWork(connections) as uow:
+        assert connections.let_commit_be_lost(uow._conn)
+        assert uow._conn.execute(text("SHOW synchronous_commit")).scalar() == "off"
+    with SqlUnitOfWork(connections) as uow:  # for that transaction only
+        assert uow._conn.execute(text("SHOW synchronous_commit")).scalar() == "on"
+    engine.dispose()
+
+
 def test_a_failed_sync_is_reported_as_unavailable(sqlite_engine, monkeypatch):
     _Disk(monkeypatch, fail=True)
     with pytest.raises(Unavailable):
