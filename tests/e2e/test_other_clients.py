@@ -23,6 +23,7 @@ from suds.client import Client
 from suds.wsse import Security, UsernameToken
 
 from tests.builders import G12, H31, document
+from tests.hubprocess import DIGEST_AGENCY
 
 NODE_CLIENT = Path(__file__).parent / "node"
 """The node-soap script and its pinned dependencies."""
@@ -112,11 +113,14 @@ def node_soap():
     return ["node", str(NODE_CLIENT / "exchange.js")]
 
 
-def node_call(command, hub, agency: str, operation: str, argument, password=None) -> dict:
-    """One operation through node-soap: its result, or the fault it raised."""
+def node_call(
+    command, hub, agency: str, operation: str, argument, password=None, digest=False
+) -> dict:
+    """One operation through node-soap (signed in with a PasswordDigest if ``digest``):
+    its result, or the fault it raised."""
     done = subprocess.run(
         [*command, f"{hub.url}?wsdl", agency, password or hub.passwords[agency], operation,
-         json.dumps(argument)],
+         json.dumps(argument), "PasswordDigest" if digest else "PasswordText"],
         capture_output=True, text=True, timeout=60,
         env={**os.environ, "NODE_PATH": str(NODE_MODULES / "node_modules")},
     )  # fmt: skip
@@ -147,6 +151,17 @@ def test_node_soap_sends_fetches_and_acknowledges_byte_exact(hub, node_soap):
 
 def test_node_soap_gets_the_catalogue_fault_codes(hub, node_soap):
     refused = node_call(node_soap, hub, G12, "GetDocuments", {"MaxCount": 1}, password="wrong")
+    assert refused["fault"]["faultcode"].endswith("Client.Authentication")
+
+
+def test_node_soap_signs_in_with_a_password_digest(hub, node_soap):
+    """node-soap computes the digest over its own nonce and Created time; the hub checks
+    it for an agency allowed to use one."""
+    signed_in = node_call(node_soap, hub, DIGEST_AGENCY, "GetDocuments", {"MaxCount": 1},
+                          digest=True)  # fmt: skip
+    assert "fault" not in signed_in
+    refused = node_call(node_soap, hub, DIGEST_AGENCY, "GetDocuments", {"MaxCount": 1},
+                        password="not-the-secret", digest=True)  # fmt: skip
     assert refused["fault"]["faultcode"].endswith("Client.Authentication")
 
 

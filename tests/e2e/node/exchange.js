@@ -1,14 +1,15 @@
 // One operation of the hub through node-soap, as a Node.js integrator would call it:
-//   node exchange.js WSDL_URL AGENCY PASSWORD OPERATION JSON_ARGUMENT
+//   node exchange.js WSDL_URL AGENCY PASSWORD OPERATION JSON_ARGUMENT [PasswordDigest]
 // Prints {"result": ...} or, for a SOAP fault, {"fault": {"faultcode", "faultstring"}}.
 'use strict';
 const soap = require('soap');
 
 async function main() {
-  const [wsdl, agency, password, operation, argument] = process.argv.slice(2);
+  const [wsdl, agency, password, operation, argument, passwordType = 'PasswordText'] =
+    process.argv.slice(2);
   const client = await soap.createClientAsync(wsdl);
   client.setSecurity(new soap.WSSecurity(agency, password, {
-    passwordType: 'PasswordText', hasNonce: true, hasTimeStamp: false,
+    passwordType, hasNonce: true, hasTimeStamp: false,
   }));
   try {
     const [result] = await client[`${operation}Async`](JSON.parse(argument));
