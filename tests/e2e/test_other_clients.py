@@ -52,7 +52,7 @@ class SudsAgency:
     def __getattr__(self, operation: str):
         def call(*args):
             token = UsernameToken(self._agency, self._password)
-            token.setnonce()
+            token.setnonce(uuid.uuid4().hex)  # suds's own is a hash of the time
             token.setcreated()
             security = Security()
             security.tokens.append(token)
