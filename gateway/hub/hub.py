@@ -59,6 +59,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _guards_a_replay(caller: Caller) -> bool:
+    """Whether ``caller``'s nonce is all that refuses a replay of its request: that of a
+    PasswordDigest. (A request with the password in it gives the password away anyway.)"""
+    return isinstance(caller, UsernameToken) and caller.digest and caller.nonce is not None
+
+
 class Hub:
     def __init__(
         self,
@@ -343,7 +349,8 @@ class Hub:
                 for message in messages
             ])  # fmt: skip
             # A lease a power loss undoes only ends early: the messages are leased again.
-            uow.commit(durable=False)
+            # A digest's nonce is what refuses a replay of the request, so it is kept.
+            uow.commit(durable=_guards_a_replay(caller))
         return messages
 
     def read_document(self, message: InboxMessage) -> Iterator[bytes]:

@@ -11,6 +11,8 @@ from sqlalchemy import text
 from gateway.bootstrap import build_gateway
 from gateway.errors import Unavailable
 from gateway.hub.audit import Audit
+from gateway.security.secretbox import SecretBox
+from gateway.security.wsse import UsernameToken, password_digest
 from gateway.settings import Settings
 from gateway.store import connections as connections_module
 from gateway.store.connections import OneConnection, PooledConnections, connections_for
@@ -215,6 +217,23 @@ def test_a_lease_waits_for_the_document_it_hands_out_and_not_for_its_own_sync(
     assert len(disk.synced) == 1  # the send's: the lease's own commit goes unsynced
     gw.hub.acknowledge(H31, [message.message_id])
     assert len(disk.synced) == 2  # an acknowledgement is durable before its answer
+    gw.engine.dispose()
+
+
+def test_a_lease_signed_with_a_password_digest_waits_for_its_own_sync(sqlite_url, monkeypatch):
+    key = SecretBox.generate_key()
+    gw = build_gateway(Settings(db_url=sqlite_url, db_timeout_seconds=1, hub_key=key))
+    gw.directory.add(H31, H31, "pw", allow_digest=True)
+    gw.hub.fetch(H31, 10)  # the first on the connection syncs: others may have written
+    disk = _Disk(monkeypatch)
+    now = datetime.now(UTC)
+    created = now.isoformat()
+    digest = UsernameToken(H31, password_digest(b"nonce", created, "pw"), True, b"nonce",
+                           now, created)  # fmt: skip
+    gw.hub.fetch(digest, 10)
+    assert len(disk.synced) == 1  # its nonce must outlive a power loss, or it could be replayed
+    gw.hub.fetch(UsernameToken(H31, "pw", False, b"other", now, created), 10)
+    assert len(disk.synced) == 1  # a password sent in the clear is given away anyway
     gw.engine.dispose()
 
 
