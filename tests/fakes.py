@@ -332,8 +332,11 @@ class _Usage:
         self._db.usage[(sender, day)] = self._db.usage.get((sender, day), 0) + size
         return self._db.usage[(sender, day)]
 
-    def forget_before(self, day):
-        self._db.usage = {key: n for key, n in self._db.usage.items() if key[1] >= day}
+    def forget_before(self, day, limit):
+        oldest = sorted((key for key in self._db.usage if key[1] < day), key=lambda k: k[1])
+        for key in oldest[:limit]:
+            del self._db.usage[key]
+        return min(len(oldest), limit)
 
 
 class _Events:

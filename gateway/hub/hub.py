@@ -45,7 +45,7 @@ NONCE_PURGE_INTERVAL = timedelta(seconds=1)
 """How often a sign-in also deletes the expired nonces: often, so that each time deletes
 few (a minute's worth at a thousand requests a second held the others for 150 ms)."""
 PURGE_KEYS = 1000
-"""Documents a purge looks at in one transaction."""
+"""Documents a purge looks at, or day counts it forgets, in one transaction."""
 PURGE_BYTES = 256 * 2**20
 """Bytes a purge deletes in one transaction, past the first document."""
 
@@ -464,8 +464,11 @@ class Hub:
                 if count or (after is None and not purged):  # a purge of nothing says so
                     detail = f"{count} documents, {days} days"
                     uow.events.record("purged", now, "hub", detail=detail)
-                if after is None:
-                    uow.usage.forget_before(day_of(before))
+                uow.commit()
+        forgotten = PURGE_KEYS
+        while forgotten == PURGE_KEYS:  # the day counts older than the retention
+            with self._uow() as uow:
+                forgotten = uow.usage.forget_before(day_of(before), PURGE_KEYS)
                 uow.commit()
         return purged
 

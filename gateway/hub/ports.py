@@ -184,8 +184,9 @@ class UsageRepository(Protocol):
         """Count a document of ``size`` bytes on the sender's ``day``; that day's bytes,
         this document's included."""
 
-    def forget_before(self, day: date) -> None:
-        """Drop the counts of the days before ``day``."""
+    def forget_before(self, day: date, limit: int) -> int:
+        """Drop the counts of the days before ``day``, at most ``limit`` of them, the
+        oldest first; how many were dropped."""
 
 
 class EventLog(Protocol):

@@ -257,9 +257,11 @@ agency_usage = Table(
     Column("day", Date, primary_key=True),
     Column("documents", Integer, nullable=False),
     Column("bytes", BigInteger, nullable=False),
+    Index(None, "day"),
 )
 """What each agency sent per day (Vietnam time), counted as documents are accepted, so
-that the daily quota is one row to read, however much an agency sends."""
+that the daily quota is one row to read, however much an agency sends. The index by day
+lets a purge forget the oldest days a batch at a time."""
 
 nonces = Table(
     "nonces",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, select
+from sqlalchemy import Connection, bindparam, delete, func, select, tuple_
 
 from gateway.store.prepared import Prepared
 from gateway.store.sql import as_utc, dialect_module
@@ -46,5 +46,12 @@ class SqlUsage:
             self._conn, {"agency": sender, "day": day, "documents": 1, "bytes": size}
         )
 
-    def forget_before(self, day: date) -> None:
-        self._conn.execute(delete(agency_usage).where(agency_usage.c.day < day))
+    def forget_before(self, day: date, limit: int) -> int:
+        oldest = (
+            select(agency_usage.c.agency, agency_usage.c.day)
+            .where(agency_usage.c.day < day)
+            .order_by(agency_usage.c.day)
+            .limit(limit)
+        )
+        key = tuple_(agency_usage.c.agency, agency_usage.c.day)
+        return self._conn.execute(delete(agency_usage).where(key.in_(oldest))).rowcount

@@ -31,6 +31,7 @@ from gateway.store.tables import (
     metadata,
 )
 from tests.builders import G12, H31, H49, document, sample, status
+from tests.plans import sqlite_plans
 
 
 class Clock:
@@ -458,6 +459,37 @@ def test_purge_goes_in_short_transactions_and_passes_over_open_documents(
     with gw.unit_of_work() as uow:
         assert [e.detail for e in uow.events.recent("purged", 1)] == ["0 documents, 30 days"]
     assert gw.audit.verify().intact
+    gw.engine.dispose()
+
+
+def test_purge_forgets_the_day_counts_past_the_retention_a_batch_at_a_time(
+    database_url, monkeypatch
+):
+    monkeypatch.setattr(hub_module, "PURGE_KEYS", 4)
+    clock = Clock()
+    gw = build_gateway(Settings(db_url=database_url, retention_days=30))
+    today = clock.now.astimezone(VIETNAM).date()
+    with gw.engine.begin() as conn:
+        conn.execute(insert(agency_usage), [
+            dict(agency=f"000.00.00.H{n:02d}", day=today - timedelta(days=days), documents=1,
+                 bytes=10)
+            for n in range(5) for days in (0, 29, 31, 32)
+        ])  # fmt: skip
+    with gw.unit_of_work() as uow:
+        assert uow.usage.forget_before(today - timedelta(days=30), 4) == 4
+        uow.commit()
+    with gw.engine.connect() as conn:  # the oldest went first
+        left = conn.execute(select(agency_usage.c.day, func.count()).group_by(agency_usage.c.day))
+        assert dict(left.all())[today - timedelta(days=32)] == 1
+    if gw.engine.dialect.name == "sqlite":
+        plans = sqlite_plans(gw, gw.hub.purge, "DELETE FROM agency_usage")
+        [plan] = plans.values()  # one statement, run twice: 4 counts, then the last 2
+        assert "ix_agency_usage_day (day<?)" in plan, plan
+    else:
+        gw.hub.purge()
+    with gw.engine.connect() as conn:
+        days = conn.execute(select(agency_usage.c.day).distinct()).scalars()
+        assert sorted(days) == [today - timedelta(days=29), today]
     gw.engine.dispose()
 
 
