@@ -452,7 +452,8 @@ class Hub:
         (default: the retention setting). Their rows, timeline and evidence stay.
 
         The documents are taken a range of keys at a time, each range in a transaction of
-        its own, so that requests go on between them however much there is to purge."""
+        its own, and then the day counts past the retention a thousand at a time, so that
+        requests go on between them however much there is to purge."""
         days = self._settings.retention_days if days is None else days
         now = self._clock()
         before = now - timedelta(days=days)
