@@ -468,6 +468,7 @@ def test_purge_forgets_the_day_counts_past_the_retention_a_batch_at_a_time(
     monkeypatch.setattr(hub_module, "PURGE_KEYS", 4)
     clock = Clock()
     gw = build_gateway(Settings(db_url=database_url, retention_days=30))
+    hub = Hub(gw.unit_of_work, gw.settings, clock=clock)
     today = clock.now.astimezone(VIETNAM).date()
     with gw.engine.begin() as conn:
         conn.execute(insert(agency_usage), [
@@ -482,11 +483,11 @@ def test_purge_forgets_the_day_counts_past_the_retention_a_batch_at_a_time(
         left = conn.execute(select(agency_usage.c.day, func.count()).group_by(agency_usage.c.day))
         assert dict(left.all())[today - timedelta(days=32)] == 1
     if gw.engine.dialect.name == "sqlite":
-        plans = sqlite_plans(gw, gw.hub.purge, "DELETE FROM agency_usage")
+        plans = sqlite_plans(gw, hub.purge, "DELETE FROM agency_usage")
         [plan] = plans.values()  # one statement, run twice: 4 counts, then the last 2
         assert "ix_agency_usage_day (day<?)" in plan, plan
     else:
-        gw.hub.purge()
+        hub.purge()
     with gw.engine.connect() as conn:
         days = conn.execute(select(agency_usage.c.day).distinct()).scalars()
         assert sorted(days) == [today - timedelta(days=29), today]
