@@ -81,8 +81,7 @@ public static class Exchange
                         Console.WriteLine($"{d.Recipient} {d.MessageId} {d.State}");
                     break;
                 case "get":
-                    var inbox = hub.GetDocuments(new GetDocuments { MaxCount = "100" });
-                    foreach (var m in inbox ?? new ReceivedDocument[0])
+                    foreach (var m in hub.GetDocuments(new GetDocuments { MaxCount = "100" }))
                         Console.WriteLine($"{m.MessageId} {m.Sender} {m.Kind} "
                             + Convert.ToBase64String(m.Document));
                     break;
