@@ -173,7 +173,8 @@ def test_node_soap_signs_in_with_a_password_digest(hub, node_soap):
 class CommandLineClient:
     """A client of another SOAP stack, driven by its command line (one operation a run):
     ``send FILE`` prints "RECIPIENT MESSAGE_ID STATE" lines, ``get`` "MESSAGE_ID SENDER
-    KIND BASE64" lines, ``ack ID...`` the number acknowledged, a fault "fault CODE"."""
+    KIND BASE64" lines, ``ack ID...`` the number acknowledged, ``agencies`` "CODE NAME"
+    lines, a fault "fault CODE"; in UTF-8."""
 
     command: list
     given_wsdl: bool
@@ -185,7 +186,7 @@ class CommandLineClient:
         done = subprocess.run(
             [*self.command, address, agency, password or hub.passwords[agency],
              *map(str, args)],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True, encoding="utf-8", timeout=120,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return [line.split() for line in done.stdout.splitlines()]
@@ -259,6 +260,12 @@ def test_other_client_sends_fetches_and_acknowledges_byte_exact(hub, other_clien
     assert (sender, kind, base64.b64decode(content)) == (G12, "document", edxml)
     assert other_client.call(hub, H31, "ack", message_id, "not-a-message") == [["1"]]
     assert message_id not in {fields[0] for fields in other_client.call(hub, H31, "get")}
+
+
+def test_other_client_reads_the_directory_with_its_vietnamese_names(hub, other_client):
+    listed = {fields[0]: " ".join(fields[1:]) for fields in other_client.call(hub, G12, "agencies")}
+    assert listed[G12] == f"Cơ quan {G12}"
+    assert listed[DIGEST_AGENCY] == "UBND tỉnh Cao Bằng"
 
 
 def test_other_client_gets_the_catalogue_fault_codes(hub, other_client):

@@ -3,6 +3,7 @@
 //   mono exchange.exe URL AGENCY PASSWORD send FILE  -> "RECIPIENT MESSAGE_ID STATE" lines
 //   mono exchange.exe URL AGENCY PASSWORD get        -> "MESSAGE_ID SENDER KIND BASE64" lines
 //   mono exchange.exe URL AGENCY PASSWORD ack ID...  -> the number acknowledged
+//   mono exchange.exe URL AGENCY PASSWORD agencies   -> "CODE NAME" lines (UTF-8)
 // A SOAP fault prints "fault CODE". The ASMX client has no WS-Security of its own; like
 // most integrators' code, it adds the UsernameToken as a header of its own making (a
 // fresh nonce each call).
@@ -11,6 +12,7 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
+using System.Text;
 using System.Web.Services.Protocols;
 using System.Xml;
 
@@ -70,6 +72,7 @@ public static class Exchange
     public static int Main(string[] args)
     {
         var hub = new SignedInService(args[0], args[1], args[2]);
+        Console.OutputEncoding = new UTF8Encoding(false);
         try
         {
             switch (args[3])
@@ -84,6 +87,10 @@ public static class Exchange
                     foreach (var m in hub.GetDocuments(new GetDocuments { MaxCount = "100" }))
                         Console.WriteLine($"{m.MessageId} {m.Sender} {m.Kind} "
                             + Convert.ToBase64String(m.Document));
+                    break;
+                case "agencies":
+                    foreach (var a in hub.GetAgencies(new GetAgencies()))
+                        Console.WriteLine($"{a.Code} {a.Name}");
                     break;
                 case "ack":
                     var acked = hub.AckDocument(args.Skip(4).ToArray());

@@ -3,18 +3,22 @@
 //   java Exchange WSDL_URL AGENCY PASSWORD send FILE    -> "RECIPIENT MESSAGE_ID STATE" lines
 //   java Exchange WSDL_URL AGENCY PASSWORD get          -> "MESSAGE_ID SENDER KIND BASE64" lines
 //   java Exchange WSDL_URL AGENCY PASSWORD ack ID...    -> the number acknowledged
+//   java Exchange WSDL_URL AGENCY PASSWORD agencies     -> "CODE NAME" lines (UTF-8)
 // A SOAP fault prints "fault CODE". JAX-WS has no WS-Security of its own; like most
 // integrators' code, a handler adds the UsernameToken (a fresh nonce each call).
 
 import generated.AckResult;
+import generated.AgencyInfo;
 import generated.Delivery;
 import generated.LienThongGateway;
 import generated.LienThongService;
 import generated.ReceivedDocument;
 import generated.SendResult;
+import java.io.PrintStream;
 import java.math.BigInteger;
 import java.net.URL;
 import java.nio.file.Files;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.time.Instant;
@@ -94,6 +98,7 @@ public class Exchange {
         List<Handler> handlers = ((BindingProvider) hub).getBinding().getHandlerChain();
         handlers.add(new UsernameToken(args[1], args[2]));
         ((BindingProvider) hub).getBinding().setHandlerChain(handlers);
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try {
             switch (args[3]) {
                 case "send":
@@ -108,6 +113,11 @@ public class Exchange {
                         System.out.println(m.getMessageId() + " " + m.getSender() + " "
                             + m.getKind().value() + " "
                             + Base64.getEncoder().encodeToString(m.getDocument()));
+                    }
+                    break;
+                case "agencies":
+                    for (AgencyInfo a : hub.getAgencies(null, null, null)) {
+                        out.println(a.getCode() + " " + a.getName());
                     }
                     break;
                 case "ack":

@@ -3,6 +3,7 @@
 //   php exchange.php WSDL_URL AGENCY PASSWORD send FILE  -> "RECIPIENT MESSAGE_ID STATE" lines
 //   php exchange.php WSDL_URL AGENCY PASSWORD get        -> "MESSAGE_ID SENDER KIND BASE64" lines
 //   php exchange.php WSDL_URL AGENCY PASSWORD ack ID...  -> the number acknowledged
+//   php exchange.php WSDL_URL AGENCY PASSWORD agencies   -> "CODE NAME" lines (UTF-8)
 // A SOAP fault prints "fault CODE". SoapClient has no WS-Security of its own; like most
 // integrators' code, this adds the UsernameToken as a header of its own making (a fresh
 // nonce each call).
@@ -49,6 +50,11 @@ try {
             $inbox = $hub->GetDocuments(['MaxCount' => 100]);
             foreach (each_of($inbox->ReceivedDocument ?? null) as $m) {
                 echo "{$m->MessageId} {$m->Sender} {$m->Kind} " . base64_encode($m->Document) . "\n";
+            }
+            break;
+        case 'agencies':
+            foreach (each_of($hub->GetAgencies([])->Agency ?? null) as $a) {
+                echo "{$a->Code} {$a->Name}\n";
             }
             break;
         case 'ack':
