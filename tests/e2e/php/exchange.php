@@ -26,34 +26,30 @@ function security_header(string $agency, string $password): SoapHeader
     return new SoapHeader(WSSE, 'Security', new SoapVar($token, XSD_ANYXML));
 }
 
-/** A repeated element comes back as an object when there is one, an array otherwise. */
-function each_of($value): array
-{
-    if ($value === null) {
-        return [];
-    }
-    return is_array($value) ? $value : [$value];
-}
-
 [, $wsdl, $agency, $password, $operation] = $argv;
-$hub = new SoapClient($wsdl, ['cache_wsdl' => WSDL_CACHE_NONE, 'exceptions' => true]);
+// A repeated element is a list even when it occurs once (not an object), as integrators
+// usually ask; an absent one is no property at all.
+$hub = new SoapClient($wsdl, [
+    'cache_wsdl' => WSDL_CACHE_NONE,
+    'features' => SOAP_SINGLE_ELEMENT_ARRAYS,
+]);
 $hub->__setSoapHeaders([security_header($agency, $password)]);
 try {
     switch ($operation) {
         case 'send':
             $sent = $hub->SendDocument(['Document' => file_get_contents($argv[5])]);
-            foreach (each_of($sent->SendDocumentResult->Deliveries) as $d) {
+            foreach ($sent->SendDocumentResult->Deliveries as $d) {
                 echo "{$d->Recipient} {$d->MessageId} {$d->State}\n";
             }
             break;
         case 'get':
             $inbox = $hub->GetDocuments(['MaxCount' => 100]);
-            foreach (each_of($inbox->ReceivedDocument ?? null) as $m) {
+            foreach ($inbox->ReceivedDocument ?? [] as $m) {
                 echo "{$m->MessageId} {$m->Sender} {$m->Kind} " . base64_encode($m->Document) . "\n";
             }
             break;
         case 'agencies':
-            foreach (each_of($hub->GetAgencies([])->Agency ?? null) as $a) {
+            foreach ($hub->GetAgencies([])->Agency ?? [] as $a) {
                 echo "{$a->Code} {$a->Name}\n";
             }
             break;
