@@ -79,9 +79,12 @@ class ParentLink:
         except HubUnreachable as error:
             self._retry_later(deliveries, error)
         else:
-            self._hub.forwards.forwarded(
-                deliveries, {d.recipient: d.message_id for d in receipt.deliveries}
-            )
+            answers = {d.recipient: d.message_id for d in receipt.deliveries}
+            taken = [d for d in deliveries if d.recipient in answers]
+            if taken:
+                self._hub.forwards.forwarded(taken, answers)
+            if left_out := [d for d in deliveries if d.recipient not in answers]:
+                self._hub.forwards.failed(left_out, "the parent hub does not serve it")
 
     def _retry_later(self, deliveries: list[InboxMessage], error: Exception) -> None:
         waited = (self._clock() - deliveries[0].received_at).total_seconds()

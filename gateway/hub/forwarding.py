@@ -35,10 +35,7 @@ class ForwardQueue:
         """Close deliveries the parent hub took; ``answers`` holds the MessageId it gave
         each recipient, kept on the timeline."""
         details = {
-            d.message_id: f"to the parent hub, MessageId {answers[d.recipient]}"
-            if d.recipient in answers
-            else "to the parent hub"
-            for d in deliveries
+            d.message_id: f"to the parent hub, MessageId {answers[d.recipient]}" for d in deliveries
         }
         self._close(deliveries, details, DeliveryState.FORWARDED, "forwarded")
 

@@ -97,13 +97,15 @@ def route(
     """Decide the recipients of ``message`` from ``agency``, or refuse it.
 
     ``agency`` is the message's sender, or the child hub that sender is registered
-    behind; recipients behind that same child hub are left to it.
+    behind; recipients behind that same child hub are left to it, and recipients this hub
+    does not serve are left out (the child accepted the message already, and fails their
+    deliveries when the answer does not name them).
     """
     relayed_by = relaying_hub(uow, agency, message)
     routing = _route_message(uow, message.sender.code, message, topology)
     if len(routing.recipients) > max_recipients:
         raise InvalidDocument(f"A document may have at most {max_recipients} recipients.")
-    routing = _with_inboxes(uow, routing, topology)
+    routing = _with_inboxes(uow, routing, topology, leave_out_unknown=relayed_by is not None)
     if relayed_by is not None:
         routing = _leave_to(relayed_by, routing)
     return routing
@@ -181,8 +183,12 @@ def _status_to_own_inbox(message: EdxmlMessage, owner: str) -> Routing:
     return Routing((owner,))
 
 
-def _with_inboxes(uow: UnitOfWork, routing: Routing, topology: Topology) -> Routing:
-    """Resolve who collects each recipient's deliveries; UnknownRecipient if nobody does."""
+def _with_inboxes(
+    uow: UnitOfWork, routing: Routing, topology: Topology, *, leave_out_unknown: bool = False
+) -> Routing:
+    """Resolve who collects each recipient's deliveries. A recipient nobody collects for
+    is UnknownRecipient; with ``leave_out_unknown`` it is left out instead, unless no
+    recipient is left."""
     inboxes, unknown = {}, []
     registered = uow.agencies.get_many(routing.recipients)
     for code in routing.recipients:
@@ -194,11 +200,12 @@ def _with_inboxes(uow: UnitOfWork, routing: Routing, topology: Topology) -> Rout
             inboxes[code] = PARENT_INBOX
         else:
             unknown.append(code)
-    if unknown:
+    served = tuple(code for code in routing.recipients if code not in unknown)
+    if unknown and not (leave_out_unknown and served):
         raise UnknownRecipient(
             "Not registered, active agencies: " + ", ".join(sorted(unknown)) + "."
         )
-    return replace(routing, inboxes=inboxes)
+    return replace(routing, recipients=served, inboxes=inboxes)
 
 
 def _leave_to(child_hub: str, routing: Routing) -> Routing:

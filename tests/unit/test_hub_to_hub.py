@@ -181,6 +181,30 @@ def test_a_refusal_by_the_parent_fails_the_forward_at_once(province, link):
     assert "Client.UnknownRecipient" in row.entries[-1].description
 
 
+def test_a_recipient_the_parent_does_not_serve_fails_alone(province, national, link):
+    doc_id = "000.01.00.H40,2026/11/25,4/SO"
+    province.send(A1, document(sender=A1, recipients=(G12, OUTSIDER), document_id=doc_id))
+    link.step()
+    [arrived] = national.fetch(G12, 10)
+    assert arrived.document_id == doc_id
+    rows = {row.recipient: row for row in province.send_status(A1, doc_id).recipients}
+    assert rows[G12].transport_state is DeliveryState.FORWARDED
+    assert rows[OUTSIDER].transport_state is DeliveryState.FAILED
+    assert rows[OUTSIDER].entries[-1].description.endswith("the parent hub does not serve it")
+
+
+def test_a_relayed_message_for_no_recipient_the_parent_serves_is_refused(national):
+    relayed = document(sender=A1, recipients=(OUTSIDER, A2))  # A2 is left to the province
+    with pytest.raises(UnknownRecipient):
+        national.send(PROVINCE, relayed)
+
+
+def test_an_agency_is_refused_a_message_with_one_unknown_recipient(national):
+    with pytest.raises(UnknownRecipient):
+        national.send(G12, document(recipients=(H31, OUTSIDER)))
+    assert national.fetch(H31, 10) == []
+
+
 def test_a_child_hub_may_not_speak_for_an_agency_it_does_not_represent(national):
     with pytest.raises(SenderMismatch):
         national.send(PROVINCE, document(sender=H31, recipients=(G12,)))
