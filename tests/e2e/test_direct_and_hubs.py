@@ -162,6 +162,22 @@ def test_a_document_and_its_status_messages_cross_a_province_and_a_national_hub(
     assert rows[A1].latest_status_code == "06"
 
 
+def test_a_recipient_neither_hub_serves_fails_alone(national, province):
+    so_1 = Connector(province.url, A1, province.passwords[A1])
+    ministry = Connector(national.url, G12, national.passwords[G12])
+    doc_id = "000.01.00.H40,2026/11/25,6/SO"
+    so_1.send(document(sender=A1, recipients=(G12, "000.00.00.Z99"), document_id=doc_id))
+    [arrived] = eventually(lambda: drain(ministry))
+    assert arrived.document_id == doc_id
+
+    def settled():
+        states = {r.recipient: r.transport_state for r in so_1.status(doc_id).recipients}
+        return [states] if set(states.values()) <= {"forwarded", "failed"} else []
+
+    [states] = eventually(settled)
+    assert states == {G12: "forwarded", "000.00.00.Z99": "failed"}
+
+
 def test_a_child_hub_cannot_send_for_an_agency_it_does_not_represent(national, province):
     as_province = Connector(national.url, PROVINCE, PROVINCE_PASSWORD)
     with pytest.raises(HubFault) as refused:
