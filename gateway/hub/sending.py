@@ -105,10 +105,7 @@ def route(
     routing = _route_message(uow, message.sender.code, message, topology)
     if len(routing.recipients) > max_recipients:
         raise InvalidDocument(f"A document may have at most {max_recipients} recipients.")
-    routing = _with_inboxes(uow, routing, topology, leave_out_unknown=relayed_by is not None)
-    if relayed_by is not None:
-        routing = _leave_to(relayed_by, routing)
-    return routing
+    return _with_inboxes(uow, routing, topology, relayed_by)
 
 
 def route_from_parent(
@@ -184,11 +181,13 @@ def _status_to_own_inbox(message: EdxmlMessage, owner: str) -> Routing:
 
 
 def _with_inboxes(
-    uow: UnitOfWork, routing: Routing, topology: Topology, *, leave_out_unknown: bool = False
+    uow: UnitOfWork, routing: Routing, topology: Topology, relayed_by: str | None = None
 ) -> Routing:
-    """Resolve who collects each recipient's deliveries. A recipient nobody collects for
-    is UnknownRecipient; with ``leave_out_unknown`` it is left out instead, unless no
-    recipient is left."""
+    """Resolve who collects each recipient's deliveries; UnknownRecipient if nobody does.
+
+    Of a message that child hub ``relayed_by`` relays, the recipients it serves itself are
+    left to it, and those nobody here collects for are left out; UnknownRecipient only if
+    no recipient is left."""
     inboxes, unknown = {}, []
     registered = uow.agencies.get_many(routing.recipients)
     for code in routing.recipients:
@@ -200,20 +199,21 @@ def _with_inboxes(
             inboxes[code] = PARENT_INBOX
         else:
             unknown.append(code)
-    served = tuple(code for code in routing.recipients if code not in unknown)
-    if unknown and not (leave_out_unknown and served):
+    unregistered = f"Not registered, active agencies: {', '.join(sorted(unknown))}."
+    if relayed_by is None:
+        if unknown:
+            raise UnknownRecipient(unregistered)
+        return replace(routing, inboxes=inboxes)
+    served = tuple(
+        code for code in routing.recipients
+        if code not in unknown and inboxes.get(code) != relayed_by
+    )  # fmt: skip
+    if not served:
         raise UnknownRecipient(
-            "Not registered, active agencies: " + ", ".join(sorted(unknown)) + "."
-        )
+            unregistered if unknown
+            else f"Every recipient of this message is served by {relayed_by} itself."
+        )  # fmt: skip
     return replace(routing, recipients=served, inboxes=inboxes)
-
-
-def _leave_to(child_hub: str, routing: Routing) -> Routing:
-    """Drop the recipients a child hub serves itself from a message it relays."""
-    recipients = tuple(c for c in routing.recipients if routing.inboxes.get(c) != child_hub)
-    if not recipients:
-        raise UnknownRecipient(f"Every recipient of this message is served by {child_hub} itself.")
-    return replace(routing, recipients=recipients)
 
 
 def withdrawable(routing: Routing) -> list[str]:

@@ -195,8 +195,9 @@ def test_a_recipient_the_parent_does_not_serve_fails_alone(province, national, l
 
 def test_a_relayed_message_for_no_recipient_the_parent_serves_is_refused(national):
     relayed = document(sender=A1, recipients=(OUTSIDER, A2))  # A2 is left to the province
-    with pytest.raises(UnknownRecipient):
+    with pytest.raises(UnknownRecipient) as refused:
         national.send(PROVINCE, relayed)
+    assert refused.value.message == f"Not registered, active agencies: {OUTSIDER}."
 
 
 def test_an_agency_is_refused_a_message_with_one_unknown_recipient(national):
