@@ -81,9 +81,10 @@ class ParentLink:
         else:
             answers = {d.recipient: d.message_id for d in receipt.deliveries}
             taken = [d for d in deliveries if d.recipient in answers]
+            left_out = [d for d in deliveries if d.recipient not in answers]
             if taken:
                 self._hub.forwards.forwarded(taken, answers)
-            if left_out := [d for d in deliveries if d.recipient not in answers]:
+            if left_out:  # the parent serves no such agency
                 self._hub.forwards.failed(left_out, "the parent hub does not serve it")
 
     def _retry_later(self, deliveries: list[InboxMessage], error: Exception) -> None:
