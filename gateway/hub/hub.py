@@ -428,19 +428,19 @@ class Hub:
     def backlog(self) -> list[Backlog]:
         """Open deliveries per recipient, with the oldest one's age."""
         with self._read() as uow:
-            return list(uow.messages.backlog())
+            return list(uow.traffic.backlog())
 
     def active_agencies(self, since: datetime, until: datetime) -> list[str]:
         """The agencies with a figure in the period, by code: they sent, were sent or were
         refused something then, or have messages waiting."""
         with self._read() as uow:
-            active = uow.messages.agencies_active(since, until)
+            active = uow.traffic.agencies_active(since, until)
             return sorted(active | uow.events.agencies_with("refused", since, until))
 
     def not_picked_up(self, hours: int) -> list[Stale]:
         """Deliveries nobody has fetched for ``hours``, oldest first."""
         with self._read() as uow:
-            return list(uow.messages.stale(self._clock() - timedelta(hours=hours)))
+            return list(uow.traffic.stale(self._clock() - timedelta(hours=hours)))
 
     def overview(self, stale_hours: int = 24) -> Overview:
         """Everything the operator's dashboard shows, read in one transaction."""

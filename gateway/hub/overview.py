@@ -42,11 +42,11 @@ def overview(
     since = datetime.combine(first, datetime.min.time(), VIETNAM)
     until = datetime.combine(today + timedelta(days=1), datetime.min.time(), VIETNAM)
     volume: dict[str, dict[date, int]] = defaultdict(dict)
-    for row in uow.messages.messages_by_day(since, until, VIETNAM_OFFSET):
+    for row in uow.traffic.messages_by_day(since, until, VIETNAM_OFFSET):
         volume[row.sender][row.day] = row.messages
     midnight = datetime.combine(today, datetime.min.time(), VIETNAM)
-    today_messages, today_bytes = uow.messages.sent_total(midnight, until)
-    backlog = tuple(uow.messages.backlog())
+    today_messages, today_bytes = uow.traffic.sent_total(midnight, until)
+    backlog = tuple(uow.traffic.backlog())
     return Overview(
         now=now,
         today_messages=today_messages,
@@ -56,7 +56,7 @@ def overview(
         names=uow.agencies.names({*volume, *(row.inbox for row in backlog)}),
         quotas=tuple(uow.agencies.with_quotas()),
         backlog=backlog,
-        not_picked_up=tuple(uow.messages.stale(now - timedelta(hours=stale_hours))),
+        not_picked_up=tuple(uow.traffic.stale(now - timedelta(hours=stale_hours))),
         refusals=tuple(uow.events.recent("refused", 20)),
         failed_forwards=tuple(uow.events.recent("failed", 20)),
         default_per_minute=settings.quota_per_minute,

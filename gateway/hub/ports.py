@@ -88,46 +88,6 @@ class MessageRepository(Protocol):
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 
-    def volume_by_day(
-        self, since: datetime, until: datetime, day_offset: timedelta, sender: str
-    ) -> list[DayVolume]:
-        """What ``sender`` sent from ``since`` up to ``until``, counted per day, the day
-        taken at ``day_offset`` from UTC; counted in the database."""
-
-    def messages_by_day(
-        self, since: datetime, until: datetime, day_offset: timedelta
-    ) -> list[DayCount]:
-        """Messages received from ``since`` up to ``until``, counted per sender and day,
-        each sender's in its own range of documents by time: the period's, however long
-        the history."""
-
-    def sent_total(self, since: datetime, until: datetime) -> tuple[int, int]:
-        """How many messages were received from ``since`` up to ``until``, and their
-        bytes, read as ``messages_by_day`` reads them."""
-
-    def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
-        """What ``sender`` sent from ``since`` up to ``until``, counted per kind, document
-        type and status code in the database."""
-
-    def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
-        """(deliveries made for the recipient in the period and not withdrawn, of which
-        acknowledged), counted in the recipient's range of an index."""
-
-    def agencies_active(self, since: datetime, until: datetime) -> set[str]:
-        """The agencies that sent or were sent something in the period, and those with
-        messages waiting in their inbox; each found in its own range of an index."""
-
-    def backlog(self, inbox: str | None = None) -> list[Backlog]:
-        """Open deliveries per inbox (who collects them), with the time the first of them
-        was made; for ``inbox`` alone if given. Counted in the open index, without
-        reading the deliveries' rows."""
-
-    def stale(
-        self, older_than: datetime, sender: str | None = None, since: datetime | None = None
-    ) -> list[Stale]:
-        """The oldest thousand deliveries never fetched, made before ``older_than``: of
-        ``sender``'s documents if given, and of those received from ``since`` on."""
-
     def purge_contents(
         self, received_before: datetime, after: int, keys: int, byte_budget: int
     ) -> tuple[int, int | None]:
@@ -172,6 +132,50 @@ class MessageRepository(Protocol):
 
     def postpone(self, inbox: str, message_ids: Sequence[str], until: datetime) -> None:
         """Offer these open deliveries again only from ``until`` on."""
+
+
+class TrafficReports(Protocol):
+    """Reports on what went through the hub; they only read."""
+
+    def volume_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta, sender: str
+    ) -> list[DayVolume]:
+        """What ``sender`` sent from ``since`` up to ``until``, counted per day, the day
+        taken at ``day_offset`` from UTC; counted in the database."""
+
+    def messages_by_day(
+        self, since: datetime, until: datetime, day_offset: timedelta
+    ) -> list[DayCount]:
+        """Messages received from ``since`` up to ``until``, counted per sender and day,
+        each sender's in its own range of documents by time: the period's, however long
+        the history."""
+
+    def sent_total(self, since: datetime, until: datetime) -> tuple[int, int]:
+        """How many messages were received from ``since`` up to ``until``, and their
+        bytes, read as ``messages_by_day`` reads them."""
+
+    def sent_kinds(self, sender: str, since: datetime, until: datetime) -> list[SentKind]:
+        """What ``sender`` sent from ``since`` up to ``until``, counted per kind, document
+        type and status code in the database."""
+
+    def received_counts(self, recipient: str, since: datetime, until: datetime) -> tuple:
+        """(deliveries made for the recipient in the period and not withdrawn, of which
+        acknowledged), counted in the recipient's range of an index."""
+
+    def agencies_active(self, since: datetime, until: datetime) -> set[str]:
+        """The agencies that sent or were sent something in the period, and those with
+        messages waiting in their inbox; each found in its own range of an index."""
+
+    def backlog(self, inbox: str | None = None) -> list[Backlog]:
+        """Open deliveries per inbox (who collects them), with the time the first of them
+        was made; for ``inbox`` alone if given. Counted in the open index, without
+        reading the deliveries' rows."""
+
+    def stale(
+        self, older_than: datetime, sender: str | None = None, since: datetime | None = None
+    ) -> list[Stale]:
+        """The oldest thousand deliveries never fetched, made before ``older_than``: of
+        ``sender``'s documents if given, and of those received from ``since`` on."""
 
 
 class UsageRepository(Protocol):
@@ -250,6 +254,7 @@ class UnitOfWork(Protocol):
     agencies: AgencyRepository
     nonces: NonceRepository
     messages: MessageRepository
+    traffic: TrafficReports
     events: EventLog
     operators: OperatorRepository
     usage: UsageRepository

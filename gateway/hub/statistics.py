@@ -38,18 +38,18 @@ def agency_statistics(
     stale_hours: int,
 ) -> AgencyStatistics:  # fmt: skip
     days = sorted(
-        uow.messages.volume_by_day(since, until, VIETNAM_OFFSET, sender=agency),
+        uow.traffic.volume_by_day(since, until, VIETNAM_OFFSET, sender=agency),
         key=lambda volume: volume.day,
     )
     by_type: Counter[str] = Counter()
     by_status: Counter[str] = Counter()
-    for row in uow.messages.sent_kinds(agency, since, until):
+    for row in uow.traffic.sent_kinds(agency, since, until):
         if row.kind == "document":
             by_type[row.document_type or "-"] += row.messages
         elif row.kind == "status":
             by_status[row.status_code] += row.messages
-    received, acknowledged = uow.messages.received_counts(agency, since, until)
-    [backlog] = uow.messages.backlog(agency) or [Backlog(agency, 0, None)]
+    received, acknowledged = uow.traffic.received_counts(agency, since, until)
+    [backlog] = uow.traffic.backlog(agency) or [Backlog(agency, 0, None)]
     stale_before = min(now - timedelta(hours=stale_hours), until)
     return AgencyStatistics(
         agency=agency,
@@ -65,5 +65,5 @@ def agency_statistics(
         by_day=tuple((volume.day, volume.messages, volume.bytes) for volume in days),
         by_type=tuple(sorted(by_type.items())),
         by_status=tuple(sorted(by_status.items())),
-        not_picked_up=tuple(uow.messages.stale(stale_before, sender=agency, since=since)),
+        not_picked_up=tuple(uow.traffic.stale(stale_before, sender=agency, since=since)),
     )

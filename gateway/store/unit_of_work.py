@@ -10,6 +10,7 @@ from gateway.store.connections import OneConnection, PooledConnections
 from gateway.store.evidence_log import SqlEvents
 from gateway.store.messages import SqlMessages
 from gateway.store.repositories import SqlAgencies, SqlNonces, SqlOperators
+from gateway.store.traffic import SqlTraffic
 from gateway.store.usage import SqlUsage
 
 
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self.agencies = SqlAgencies(self._conn)
         self.nonces = SqlNonces(self._conn)
         self.messages = SqlMessages(self._conn)
+        self.traffic = SqlTraffic(self._conn)
         self.events = SqlEvents(self._conn, self._connections.known_head)
         self.operators = SqlOperators(self._conn)
         self.usage = SqlUsage(self._conn)

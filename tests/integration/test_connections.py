@@ -306,12 +306,12 @@ def test_a_unit_that_only_reads_reads_a_snapshot_beside_the_writers(database_url
         gw.directory.add(code, code, "pw")
     gw.hub.send(G12, document(document_id="G12,1", recipients=(H31,)))
     with gw.reading() as report:
-        [before] = report.messages.backlog()
+        [before] = report.traffic.backlog()
         # A writer goes on while the report's transaction is open (on a SQLite file it
         # would otherwise wait for the kept connection, held by this very thread).
         gw.hub.send(G12, document(document_id="G12,2", recipients=(H31,)))
         if gw.engine.dialect.name == "sqlite":  # (PostgreSQL reads each statement afresh)
-            assert report.messages.backlog() == [before]  # its snapshot
+            assert report.traffic.backlog() == [before]  # its snapshot
         with pytest.raises(RuntimeError):
             report.commit()
     [after] = gw.hub.backlog()
