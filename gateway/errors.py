@@ -1,12 +1,14 @@
 """The gateway's one error tree.
 
-Each error a caller can cause carries a stable fault code (``Client.*``); the
-server's own failures are ``Server.*``. The SOAP layer turns any
+Each error a caller can cause carries a stable fault code (``Client.*``, and SOAP's own
+``VersionMismatch``); the server's own failures are ``Server.*``. The SOAP layer turns any
 :class:`GatewayError` into a SOAP fault with that code and the message; the
 catalogue below is also the README's fault table.
 """
 
 from __future__ import annotations
+
+from gateway.ns import SOAP11_ENV
 
 
 class AdminError(Exception):
@@ -39,6 +41,13 @@ class InvalidDocument(GatewayError):
         if path:
             full = f"{full} (at {path})"
         super().__init__(full)
+
+
+class VersionMismatch(GatewayError):
+    """SOAP 1.1's own fault for an Envelope in another namespace (SOAP 1.1, 4.4.1)."""
+
+    code = "VersionMismatch"
+    default_message = f"The Envelope must be in the SOAP 1.1 namespace {SOAP11_ENV}."
 
 
 class InvalidRequest(GatewayError):
@@ -116,6 +125,7 @@ CATALOGUE: tuple[type[GatewayError], ...] = (
     AuthenticationFailed,
     InvalidDocument,
     InvalidRequest,
+    VersionMismatch,
     UnknownRecipient,
     SenderMismatch,
     Duplicate,

@@ -55,10 +55,10 @@ def normalize(fault: Fault) -> Fault:
 
 def log_fault(fault: Fault) -> None:
     code = (fault.faultcode or "").split(":", 1)[-1]
-    if code.startswith("Client"):
-        log.warning("refused: %s: %s", code, fault.faultstring)
-    else:
+    if code.startswith("Server"):
         log.error("failed: %s: %s", code, fault.faultstring)
+    else:
+        log.warning("refused: %s: %s", code, fault.faultstring)
 
 
 _LIBXML_PREFIX = re.compile(r"^.*?:ERROR:\w+:\w+: ")

@@ -11,7 +11,8 @@ from lxml import etree
 from spyne.protocol.soap import Soap11
 from spyne.server.http import HttpTransportContext
 
-from gateway.errors import GatewayError, InvalidRequest, XMLSyntax
+from gateway import ns
+from gateway.errors import GatewayError, InvalidRequest, VersionMismatch, XMLSyntax
 from gateway.security.xmlparser import parse_xml
 from gateway.soap.faults import to_fault
 
@@ -36,6 +37,21 @@ class HardenedSoap11(Soap11):
             root = parse_xml(data, max_bytes=self._max_bytes, max_depth=self._max_depth)
             if _has_processing_instruction(root):
                 raise XMLSyntax("A SOAP message must not contain processing instructions.")
+            _check_version(root)
         except GatewayError as error:
             raise to_fault(error) from error
         ctx.in_document = (root, {})
+
+
+def _check_version(root: etree._Element) -> None:
+    """VersionMismatch for an Envelope of another SOAP version, or of none: SOAP 1.1
+    answers it with that fault rather than as a request it does not understand."""
+    name = etree.QName(root)
+    if name.localname != "Envelope" or name.namespace == ns.SOAP11_ENV:
+        return
+    if name.namespace == ns.SOAP12_ENV:
+        raise VersionMismatch(
+            "This service speaks SOAP 1.1, not SOAP 1.2: send the Envelope in the namespace "
+            f"{ns.SOAP11_ENV}, as text/xml (the WSDL's binding says so)."
+        )
+    raise VersionMismatch()

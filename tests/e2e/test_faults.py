@@ -72,6 +72,17 @@ def test_a_request_without_credentials_is_an_authentication_fault(hub):
     assert fault_code(post(hub, body)) == "Client.Authentication"
 
 
+def test_a_soap_1_2_request_gets_soap_1_1_version_mismatch(hub):
+    """A client set up for SOAP 1.2 is told so in SOAP 1.1, as SOAP 1.1 asks."""
+    header = security_header(H31, hub.passwords[H31])
+    body = ENVELOPE.format(header=header, body="<lt:GetDocuments/>").replace(
+        ns.SOAP11_ENV, ns.SOAP12_ENV
+    )
+    response = post(hub, body.encode(), {"Content-Type": "application/soap+xml; charset=utf-8"})
+    assert fault_code(response) == "VersionMismatch"
+    assert "SOAP 1.2" in etree.fromstring(response.content).findtext(".//faultstring")
+
+
 def test_a_replayed_nonce_is_refused(hub):
     created = datetime.now(UTC).isoformat()
     header = security_header(H31, hub.passwords[H31], nonce=uuid.uuid4().bytes, created=created)

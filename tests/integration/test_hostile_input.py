@@ -77,7 +77,10 @@ CASES = {
         recipients=tuple(f"000.00.{n // 100:02}.H{n % 100:02}" for n in range(3000)),
         attachment=None))), "Client.InvalidDocument"),
     "unknown-operation": (lambda: signed_in("<lt:DropTables/>"), "Client.InvalidRequest"),
-    "not-an-envelope": (lambda: b"<Envelope/>", "Client.InvalidRequest"),
+    "not-an-envelope": (lambda: b"<Letter/>", "Client.InvalidRequest"),
+    "envelope-without-namespace": (lambda: b"<Envelope><Body/></Envelope>", "VersionMismatch"),
+    "soap-1.2": (lambda: signed_in("<lt:GetDocuments/>").replace(
+        ns.SOAP11_ENV.encode(), ns.SOAP12_ENV.encode()), "VersionMismatch"),
     "no-credentials": (lambda: envelope(send_body(document())), "Client.Authentication"),
 }  # fmt: skip
 
