@@ -40,14 +40,25 @@ class InProcessHub:
         self.gateway = build_gateway(Settings(db_url=db_url, **settings))
         self.app = GatewayWsgi(self.gateway.hub, self.gateway.directory, self.gateway.settings)
 
-    def call(self, body: bytes, content_length: int | None = None, stream=None) -> Response:
-        """POST ``body`` to /soap; ``stream`` replaces the request body's file object."""
+    def call(
+        self,
+        body: bytes,
+        content_length: int | None = None,
+        stream=None,
+        *,
+        method: str = "POST",
+        path: str = "/soap",
+        query: str = "",
+    ) -> Response:
+        """POST ``body`` to /soap (or send it by ``method`` to ``path?query``);
+        ``stream`` replaces the request body's file object."""
         environ: dict = {}
         setup_testing_defaults(environ)
         environ.update(
             {
-                "REQUEST_METHOD": "POST",
-                "PATH_INFO": "/soap",
+                "REQUEST_METHOD": method,
+                "PATH_INFO": path,
+                "QUERY_STRING": query,
                 "CONTENT_TYPE": "text/xml; charset=utf-8",
                 "CONTENT_LENGTH": str(len(body) if content_length is None else content_length),
                 "wsgi.input": stream or io.BytesIO(body),

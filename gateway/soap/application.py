@@ -14,7 +14,7 @@ from spyne.protocol.soap import Soap11
 from spyne.server.wsgi import WsgiApplication
 
 from gateway import ns
-from gateway.errors import Busy, EmptyRequest, GatewayError, TooLarge
+from gateway.errors import Busy, EmptyRequest, GatewayError, InvalidRequest, TooLarge
 from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
@@ -127,7 +127,7 @@ class GatewayWsgi:
         path = environ.get("PATH_INFO", "")
         if path.rstrip("/") == "/soap":
             if environ.get("REQUEST_METHOD") != "POST":
-                return self._soap(environ, start_response)
+                return self._not_posted(environ, start_response)
             refusal = self._refuse_body(environ)
             if refusal is not None:
                 return fault_response(refusal, start_response)
@@ -141,6 +141,9 @@ class GatewayWsgi:
                 raise
             return _released(response, self._in_flight.release)
         if path.startswith("/wsdl/"):
+            if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+                message = "The contract files are read with GET."
+                return _method_not_allowed("GET, HEAD", message, start_response)
             return _contract_file(path.removeprefix("/wsdl/"), start_response)
         if path in ("/metrics", "/health"):
             return self._operations(path, environ, start_response)
@@ -148,6 +151,21 @@ class GatewayWsgi:
             return self._dashboard(environ, start_response)
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not found. The SOAP endpoint is /soap and its WSDL /soap?wsdl.\n"]
+
+    def _not_posted(self, environ, start_response):
+        """/soap other than by POST: its WSDL for GET or HEAD with ``?wsdl``, what it
+        allows for OPTIONS, and 405 Method Not Allowed (with a SOAP fault) for the rest."""
+        method = environ.get("REQUEST_METHOD", "GET")
+        wsdl = environ.get("QUERY_STRING", "").split("=")[0].lower() == "wsdl"
+        allowed = "GET, HEAD, POST, OPTIONS" if wsdl else "POST, OPTIONS"
+        if wsdl and method in ("GET", "HEAD"):
+            # spyne answers GET alone; the server leaves a HEAD's body out.
+            return self._soap({**environ, "REQUEST_METHOD": "GET"}, start_response)
+        if method == "OPTIONS":
+            start_response("204 No Content", [("Allow", allowed)])
+            return []
+        message = "SOAP requests must be sent with POST; the WSDL is at /soap?wsdl."
+        return _method_not_allowed(allowed, message, start_response)
 
     def _operations(self, path: str, environ, start_response):
         """/metrics and /health: on the admin port, or with the operations token."""
@@ -183,6 +201,14 @@ class GatewayWsgi:
         if int(length) == 0:
             return EmptyRequest()
         return None
+
+
+def _method_not_allowed(allowed: str, message: str, start_response):
+    """405 Method Not Allowed, its body the SOAP fault Client.InvalidRequest."""
+    return fault_response(
+        InvalidRequest(message), start_response,
+        status="405 Method Not Allowed", headers=[("Allow", allowed)],
+    )  # fmt: skip
 
 
 def _released(response, release):

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from lxml import etree
 from spyne.protocol.soap import Soap11
-from spyne.server.http import HttpTransportContext
 
 from gateway import ns
-from gateway.errors import GatewayError, InvalidRequest, VersionMismatch, XMLSyntax
+from gateway.errors import GatewayError, VersionMismatch, XMLSyntax
 from gateway.security.xmlparser import parse_xml
 from gateway.soap.faults import to_fault
 
@@ -27,9 +26,6 @@ class HardenedSoap11(Soap11):
 
     def create_in_document(self, ctx, charset=None):
         try:
-            if isinstance(ctx.transport, HttpTransportContext):
-                if ctx.transport.get_request_method() != "POST":
-                    raise InvalidRequest("SOAP requests must be sent with POST.")
             data = b"".join(
                 chunk if isinstance(chunk, bytes) else chunk.encode("utf-8")
                 for chunk in ctx.in_string

@@ -234,19 +234,28 @@ def _answer(body: bytes, start_response) -> list[bytes]:
     return [body]
 
 
-def fault_response(error: GatewayError, start_response, *, counted=False) -> list[bytes]:
+def fault_response(
+    error: GatewayError,
+    start_response,
+    *,
+    counted=False,
+    status="500 Internal Server Error",
+    headers=(),
+) -> list[bytes]:
     """A SOAP fault for ``error``, as spyne would answer it (counted as a refusal before
-    any operation unless ``counted``)."""
+    any operation unless ``counted``); ``status`` and ``headers`` for a request that
+    HTTP itself refuses."""
     if not counted:
         metrics.count_refusal(error.code)
     log_fault(to_fault(error))
     body = wire.fault_document(error)
     start_response(
-        "500 Internal Server Error",
+        status,
         [
             ("Content-Type", "text/xml; charset=utf-8"),
             ("Content-Length", str(len(body))),
             ("Connection", "close"),
+            *headers,
         ],
     )
     return [body]

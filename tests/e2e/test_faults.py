@@ -212,6 +212,18 @@ def test_the_wsdl_is_the_published_contract(hub):
     assert b"evil.example" not in spoofed.content
 
 
+def test_the_endpoint_answers_http_methods_as_http_says(hub):
+    wsdl = requests.get(f"{hub.url}?wsdl", timeout=10)
+    head = requests.head(f"{hub.url}?wsdl", timeout=10)
+    assert (head.status_code, head.content) == (200, b"")
+    assert head.headers["Content-Length"] == str(len(wsdl.content))
+    browsed = requests.get(hub.url, timeout=10)
+    assert (browsed.status_code, browsed.headers["Allow"]) == (405, "POST, OPTIONS")
+    assert etree.fromstring(browsed.content).findtext(".//faultcode").endswith("InvalidRequest")
+    options = requests.options(hub.url, timeout=10)
+    assert (options.status_code, options.headers["Allow"]) == (204, "POST, OPTIONS")
+
+
 def test_refused_requests_leave_the_store_unchanged(hub):
     recipient = connect(hub, H49)
     recipient.receive(lambda m: None, max_count=100)

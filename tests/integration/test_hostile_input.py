@@ -116,6 +116,43 @@ def test_a_valid_request_is_still_served(hub):
     assert hub.row_counts()["documents"] == before["documents"] + 1
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT", "DELETE", "PATCH"])
+def test_the_endpoint_takes_soap_only_by_post(hub, method):
+    before = hub.row_counts()
+    response = hub.call(signed_in(send_body(document())), method=method)
+    assert response.status == 405
+    assert response.headers["Allow"] == "POST, OPTIONS"
+    assert response.fault_code == "Client.InvalidRequest"
+    assert b"/soap?wsdl" in response.body
+    assert hub.row_counts() == before
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_the_wsdl_is_there_for_get_and_head(hub, method):
+    wsdl = hub.call(b"", method=method, query="wsdl")
+    assert wsdl.status == 200
+    assert etree.fromstring(wsdl.body).tag == f"{{{ns.WSDL}}}definitions"
+    assert wsdl.headers["Content-Length"] == str(len(wsdl.body))
+    assert hub.call(b"", method="PUT", query="wsdl").headers["Allow"] == (
+        "GET, HEAD, POST, OPTIONS"
+    )
+
+
+def test_options_says_what_each_address_allows(hub):
+    assert hub.call(b"", method="OPTIONS").status == 204
+    assert hub.call(b"", method="OPTIONS").headers["Allow"] == "POST, OPTIONS"
+    assert hub.call(b"", method="OPTIONS", query="wsdl").headers["Allow"] == (
+        "GET, HEAD, POST, OPTIONS"
+    )
+
+
+def test_the_contract_files_are_only_read(hub):
+    assert hub.call(b"", method="GET", path="/wsdl/edxml.xsd").status == 200
+    posted = hub.call(b"<x/>", path="/wsdl/edxml.xsd")
+    assert (posted.status, posted.headers["Allow"]) == (405, "GET, HEAD")
+    assert posted.fault_code == "Client.InvalidRequest"
+
+
 def test_requests_beyond_what_a_worker_handles_at_once_are_busy(tmp_path):
     hub = InProcessHub(f"sqlite:///{tmp_path / 'busy.db'}", max_in_flight=1)
     hub.app._in_flight.acquire()  # one request is being handled
