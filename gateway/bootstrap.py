@@ -72,7 +72,7 @@ def build_gateway(settings: Settings, *, migrate: bool = True) -> Gateway:
         ),
         directory=Directory(unit_of_work, secret_box, ca_bundle, reading),
         audit=Audit(reading, signer.certificate_pem if signer else None),
-        operators=Operators(unit_of_work, utcnow),
+        operators=Operators(unit_of_work, utcnow, settings),
     )
 
 

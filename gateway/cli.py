@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from gateway.errors import AdminError
@@ -136,6 +137,11 @@ def _parser() -> argparse.ArgumentParser:
     listing = agency_commands.add_parser("list", help="list registered agencies")
     listing.add_argument("--parent", metavar="CODE", help="only the direct children of CODE")
     listing.set_defaults(run=_agency_list)
+    unlock = agency_commands.add_parser(
+        "unlock", help="let an agency locked by wrong passwords sign in again"
+    )
+    unlock.add_argument("code")
+    unlock.set_defaults(run=_agency_unlock)
     for name, active in (("disable", False), ("enable", True)):
         toggle = agency_commands.add_parser(name, help=f"{name} an agency")
         toggle.add_argument("code")
@@ -171,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
     operator_secret.add_argument("--password")
     operator_secret.add_argument("--password-stdin", action="store_true")
     operator_add.set_defaults(run=_operator_add)
+    operator_unlock = operator_commands.add_parser(
+        "unlock", help="let an operator locked by wrong passwords sign in again"
+    )
+    operator_unlock.add_argument("name")
+    operator_unlock.set_defaults(run=_operator_unlock)
 
     stats = commands.add_parser("stats", help="print the hub's figures per agency")
     stats.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (default: 30 days)")
@@ -233,15 +244,23 @@ def _agency_set_endpoint(args, settings: Settings) -> None:
 
 def _agency_list(args, settings: Settings) -> None:
     agencies = _directory(settings).list(args.parent)
+    now = datetime.now(UTC)
     print(f"{'CODE':<20} {'PARENT':<20} {'ACTIVE':<7} {'LOGIN':<7} NAME")
     for agency in agencies:
         login = "digest" if agency.allow_digest else ("yes" if agency.password_hash else "no")
         if agency.via:
             login = f"via {agency.via}"
+        elif agency.locked(now):
+            login = "locked"
         print(
             f"{agency.code:<20} {agency.parent_code or '-':<20} "
             f"{'yes' if agency.active else 'no':<7} {login:<7} {agency.name}"
         )
+
+
+def _agency_unlock(args, settings: Settings) -> None:
+    _directory(settings).unlock(args.code)
+    print(f"unlocked {args.code}")
 
 
 def _agency_set_cert(args, settings: Settings) -> None:
@@ -273,6 +292,13 @@ def _operator_add(args, settings: Settings) -> None:
 
     build_gateway(settings).operators.add(args.name, _read_password(args))
     print(f"operator {args.name} added")
+
+
+def _operator_unlock(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+
+    build_gateway(settings).operators.unlock(args.name)
+    print(f"operator {args.name} unlocked")
 
 
 def _date(text: str):

@@ -35,6 +35,10 @@ class Settings:
     max_fetch: int = 100
     clock_skew_seconds: int = 300
     """Allowed distance between a WS-Security Created time and the hub's clock."""
+    max_failed_sign_ins: int = 10
+    """Wrong passwords in a row after which an agency's sign-ins are refused for
+    ``sign_in_lockout_seconds``, whatever the password (0: never)."""
+    sign_in_lockout_seconds: int = 900
     hub_key: str = ""
     """Fernet key that encrypts the secrets of agencies allowed PasswordDigest."""
     db_timeout_seconds: int = 5

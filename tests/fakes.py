@@ -93,7 +93,23 @@ class _Agencies:
         self._db.agencies[agency.code] = agency
 
     def update(self, agency):
-        self._db.agencies[agency.code] = agency
+        known = self._db.agencies[agency.code]
+        self._db.agencies[agency.code] = replace(
+            agency, failed_sign_ins=known.failed_sign_ins, locked_until=known.locked_until
+        )
+
+    def count_failed_sign_in(self, code, limit, lock_until):
+        agency = self._db.agencies[code]
+        if agency.failed_sign_ins + 1 >= limit:
+            self._db.agencies[code] = replace(agency, failed_sign_ins=0, locked_until=lock_until)
+            return True
+        self._db.agencies[code] = replace(agency, failed_sign_ins=agency.failed_sign_ins + 1)
+        return False
+
+    def clear_failed_sign_ins(self, code):
+        self._db.agencies[code] = replace(
+            self._db.agencies[code], failed_sign_ins=0, locked_until=None
+        )
 
     def lock(self, code):
         pass

@@ -64,6 +64,11 @@ class PasswordCache:
             entries.popitem(last=False)
 
 
+class WrongCredentials(AuthenticationFailed):
+    """The agency's password, or its digest, was wrong: counted towards a lock. The
+    caller gets the same fault as for any other failure."""
+
+
 def check_token(
     token: UsernameToken,
     agency: Agency | None,
@@ -89,7 +94,9 @@ def check_token(
         if not (agency.allow_digest and agency.digest_secret and secret_box):
             raise AuthenticationFailed()
         secret = secret_box.decrypt(agency.digest_secret)
-        if secret is None or not digest_matches(token, secret):
+        if secret is None:
             raise AuthenticationFailed()
+        if not digest_matches(token, secret):
+            raise WrongCredentials()
     elif not passwords.verify(agency.code, token.password, agency.password_hash):
-        raise AuthenticationFailed()
+        raise WrongCredentials()

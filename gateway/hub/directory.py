@@ -171,6 +171,15 @@ class Directory:
             uow.agencies.update(
                 replace(agency, password_hash=hash_password(password), digest_secret=secret)
             )
+            uow.agencies.clear_failed_sign_ins(code)
+            uow.commit()
+
+    def unlock(self, code: str) -> None:
+        """Let the agency sign in again at once, and forget its wrong passwords."""
+        with self._uow() as uow:
+            if uow.agencies.get(code) is None:
+                raise DirectoryError(f"No agency {code} is registered.")
+            uow.agencies.clear_failed_sign_ins(code)
             uow.commit()
 
     def list(self, parent_code: str | None = None) -> list[Agency]:

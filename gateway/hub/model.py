@@ -27,8 +27,17 @@ PARENT_INBOX = "@parent"
 """The inbox of deliveries this hub forwards to its parent hub (never an agency code)."""
 
 
+class SignInLock:
+    """Who signs in with a password: locked after too many wrong ones in a row."""
+
+    locked_until: datetime | None
+
+    def locked(self, now: datetime) -> bool:
+        return self.locked_until is not None and now < self.locked_until
+
+
 @dataclass(frozen=True)
-class Agency:
+class Agency(SignInLock):
     code: str
     name: str
     password_hash: str
@@ -48,11 +57,23 @@ class Agency:
     """The child hub this agency is reached through; only that hub may send for it."""
     endpoint: str | None = None
     """The SOAP address of the agency's own inbox gateway, for direct sending."""
+    failed_sign_ins: int = 0
+    """Wrong passwords in a row since the last sign-in or lock."""
+    locked_until: datetime | None = None
+    """Until when its sign-ins are refused, after too many wrong passwords in a row."""
 
     @property
     def inbox(self) -> str:
         """Who collects the agency's deliveries: the agency, or the child hub it is behind."""
         return self.via or self.code
+
+
+@dataclass(frozen=True)
+class OperatorAccount(SignInLock):
+    name: str
+    password_hash: str
+    failed_sign_ins: int = 0
+    locked_until: datetime | None = None
 
 
 @dataclass(frozen=True)

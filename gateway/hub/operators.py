@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -10,8 +11,11 @@ from datetime import datetime, timedelta
 from gateway.errors import AdminError
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password, verify_password
+from gateway.settings import Settings
 
 SESSION_HOURS = 8
+
+log = logging.getLogger("gateway.hub")
 
 
 class OperatorError(AdminError):
@@ -19,30 +23,62 @@ class OperatorError(AdminError):
 
 
 class Operators:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], clock: Callable[[], datetime]):
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        clock: Callable[[], datetime],
+        settings: Settings,
+    ):
         self._uow = uow_factory
         self._clock = clock
+        self._max_failed_sign_ins = settings.max_failed_sign_ins
+        self._lockout = timedelta(seconds=settings.sign_in_lockout_seconds)
 
     def add(self, name: str, password: str) -> None:
         if not name.strip() or not password:
             raise OperatorError("An operator needs a name and a password.")
         with self._uow() as uow:
-            if uow.operators.password_hash(name) is not None:
+            if uow.operators.get(name) is not None:
                 raise OperatorError(f"Operator {name} exists already.")
             uow.operators.add(name, hash_password(password))
             uow.commit()
 
     def sign_in(self, name: str, password: str) -> str | None:
-        """A new session token, or None for wrong credentials."""
+        """A new session token; None for wrong credentials, or for an operator locked
+        after ``max_failed_sign_ins`` wrong passwords in a row, whatever the password."""
+        now = self._clock()
         with self._uow() as uow:
-            stored = uow.operators.password_hash(name)
-            if stored is None or not verify_password(password, stored):
+            account = uow.operators.get(name)
+            if account is None or account.locked(now):
                 return None
+            if not verify_password(password, account.password_hash):
+                self._count_failed_sign_in(uow, name, now)
+                uow.commit()
+                return None
+            if account.failed_sign_ins:
+                uow.operators.clear_failed_sign_ins(name)
             token = secrets.token_urlsafe(32)
-            expires = self._clock() + timedelta(hours=SESSION_HOURS)
-            uow.operators.open_session(_digest(token), name, expires)
+            uow.operators.open_session(_digest(token), name, now + timedelta(hours=SESSION_HOURS))
             uow.commit()
         return token
+
+    def _count_failed_sign_in(self, uow, name: str, now: datetime) -> None:
+        if self._max_failed_sign_ins <= 0:
+            return
+        until = now + self._lockout
+        if uow.operators.count_failed_sign_in(name, self._max_failed_sign_ins, until):
+            log.warning(
+                "Operator %s gave %d wrong passwords in a row: their sign-ins are refused "
+                "until %s.", name, self._max_failed_sign_ins, until.isoformat(timespec="seconds"),
+            )  # fmt: skip
+
+    def unlock(self, name: str) -> None:
+        """Let the operator sign in again at once, and forget their wrong passwords."""
+        with self._uow() as uow:
+            if uow.operators.get(name) is None:
+                raise OperatorError(f"No operator {name}.")
+            uow.operators.clear_failed_sign_ins(name)
+            uow.commit()
 
     def operator(self, token: str | None) -> str | None:
         """Who a session token belongs to, while it is valid."""

@@ -19,6 +19,7 @@ from gateway.hub.model import (
     EventRecord,
     InboxMessage,
     NewDocument,
+    OperatorAccount,
     OriginalDocument,
     SentKind,
     Stale,
@@ -39,6 +40,13 @@ class AgencyRepository(Protocol):
     def add(self, agency: Agency) -> None: ...
 
     def update(self, agency: Agency) -> None: ...
+
+    def count_failed_sign_in(self, code: str, limit: int, lock_until: datetime) -> bool:
+        """Count a wrong password for the agency; the ``limit``-th in a row locks its
+        sign-ins until ``lock_until`` and starts the count again. True when it locks."""
+
+    def clear_failed_sign_ins(self, code: str) -> None:
+        """Forget the agency's wrong passwords and lift its lock."""
 
     def lock(self, code: str) -> None:
         """Hold the agency's row until the transaction ends (serialises its sends)."""
@@ -239,7 +247,12 @@ class EventLog(Protocol):
 class OperatorRepository(Protocol):
     def add(self, name: str, password_hash: str) -> None: ...
 
-    def password_hash(self, name: str) -> str | None: ...
+    def get(self, name: str) -> OperatorAccount | None: ...
+
+    def count_failed_sign_in(self, name: str, limit: int, lock_until: datetime) -> bool:
+        """As ``AgencyRepository.count_failed_sign_in``, for an operator."""
+
+    def clear_failed_sign_ins(self, name: str) -> None: ...
 
     def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None: ...
 

@@ -6,9 +6,9 @@ import base64
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, case, delete, insert, select, update
 
-from gateway.hub.model import Agency, DirectoryEntry
+from gateway.hub.model import Agency, DirectoryEntry, OperatorAccount
 from gateway.store.prepared import Prepared, PreparedIn
 from gateway.store.sql import at, dialect, dialect_module
 from gateway.store.tables import agencies, nonces, operator_sessions, operators
@@ -67,6 +67,16 @@ class SqlAgencies:
             update(agencies).where(agencies.c.code == agency.code).values(**_agency_values(agency))
         )
         self._read.pop(agency.code, None)
+
+    def count_failed_sign_in(self, code: str, limit: int, lock_until: datetime) -> bool:
+        self._read.pop(code, None)
+        return _count_failed_sign_in(
+            self._conn, agencies, agencies.c.code == code, limit, lock_until
+        )
+
+    def clear_failed_sign_ins(self, code: str) -> None:
+        self._read.pop(code, None)
+        _clear_failed_sign_ins(self._conn, agencies, agencies.c.code == code)
 
     def lock(self, code: str) -> None:
         if self._conn.dialect.name != "sqlite":  # SQLite's write lock is held already
@@ -142,10 +152,22 @@ class SqlOperators:
     def add(self, name: str, password_hash: str) -> None:
         self._conn.execute(insert(operators).values(name=name, password_hash=password_hash))
 
-    def password_hash(self, name: str) -> str | None:
-        return self._conn.execute(
-            select(operators.c.password_hash).where(operators.c.name == name)
-        ).scalar()
+    def get(self, name: str) -> OperatorAccount | None:
+        row = self._conn.execute(
+            select(
+                operators.c.name, operators.c.password_hash, operators.c.failed_sign_ins,
+                operators.c.locked_until,
+            ).where(operators.c.name == name)
+        ).first()  # fmt: skip
+        return OperatorAccount(*row) if row else None
+
+    def count_failed_sign_in(self, name: str, limit: int, lock_until: datetime) -> bool:
+        return _count_failed_sign_in(
+            self._conn, operators, operators.c.name == name, limit, lock_until
+        )
+
+    def clear_failed_sign_ins(self, name: str) -> None:
+        _clear_failed_sign_ins(self._conn, operators, operators.c.name == name)
 
     def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None:
         self._conn.execute(
@@ -168,6 +190,28 @@ class SqlOperators:
         )
 
 
+def _count_failed_sign_in(conn, table, which, limit: int, lock_until: datetime) -> bool:
+    """One more wrong password for the row ``which`` picks; the ``limit``-th in a row
+    locks it until ``lock_until`` and starts the count again (True when it locks)."""
+    counted = table.c.failed_sign_ins + 1
+    locks = counted >= limit
+    until = bindparam("until", lock_until, type_=table.c.locked_until.type)
+    statement = (
+        update(table)
+        .where(which)
+        .values(
+            failed_sign_ins=case((locks, 0), else_=counted),
+            locked_until=case((locks, until), else_=table.c.locked_until),
+        )
+        .returning(table.c.failed_sign_ins)
+    )
+    return conn.execute(statement).scalar() == 0
+
+
+def _clear_failed_sign_ins(conn, table, which) -> None:
+    conn.execute(update(table).where(which).values(failed_sign_ins=0, locked_until=None))
+
+
 def _agency(row) -> Agency:
     return Agency(
         code=row.code,
@@ -183,6 +227,8 @@ def _agency(row) -> Agency:
         quota_bytes_per_day=row.quota_bytes_per_day,
         via=row.via,
         endpoint=row.endpoint,
+        failed_sign_ins=row.failed_sign_ins,
+        locked_until=row.locked_until,
     )
 
 

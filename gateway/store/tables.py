@@ -56,6 +56,14 @@ class UTCDateTime(TypeDecorator):
         return value
 
 
+def sign_in_lock_columns() -> tuple[Column, Column]:
+    """Wrong passwords in a row, and until when sign-ins are refused after too many."""
+    return (
+        Column("failed_sign_ins", Integer, nullable=False, server_default="0"),
+        Column("locked_until", UTCDateTime, nullable=True),
+    )
+
+
 agencies = Table(
     "agencies",
     metadata,
@@ -73,6 +81,7 @@ agencies = Table(
     Column("quota_bytes_per_day", BigInteger, nullable=True),
     Column("via", String(35), nullable=True),
     Column("endpoint", Unicode(500), nullable=True),
+    *sign_in_lock_columns(),
 )
 
 ANSWERING = text("related_pk IS NOT NULL")
@@ -284,6 +293,7 @@ operators = Table(
     Column("name", Unicode(100), primary_key=True),
     Column("password_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False, default=lambda: datetime.now(UTC)),
+    *sign_in_lock_columns(),
 )
 
 operator_sessions = Table(

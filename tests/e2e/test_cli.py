@@ -6,7 +6,11 @@ import sys
 import time
 import uuid
 
+import pytest
+
 from bench.figures import workers_status
+from client.connector import Connector
+from client.errors import HubFault
 from tests.builders import G12, H31, H49, document
 from tests.hubprocess import start_hub, stop_hub
 
@@ -81,6 +85,24 @@ def test_the_operator_lists_and_disables_agencies(hub):
     assert "Client.Authentication" in result.stderr
     bad = hub.admin("agency", "add", "not a code", "--name", "x", "--password", "pw")
     assert bad.returncode == 1 and "not an agency code" in bad.stderr
+
+
+def test_wrong_passwords_lock_an_agency_until_the_operator_unlocks_it(hub):
+    code = "000.00.00.L01"
+    assert hub.admin("agency", "add", code, "--name", "Thử", "--password", "pw").returncode == 0
+    right, wrong = Connector(hub.url, code, "pw"), Connector(hub.url, code, "guess")
+    for _ in range(10):  # LIENTHONG_MAX_FAILED_SIGN_INS
+        with pytest.raises(HubFault, match="Client.Authentication"):
+            wrong.fetch()
+    with pytest.raises(HubFault, match="Client.Authentication"):
+        right.fetch()
+    assert any(
+        line.startswith(code) and " locked " in line
+        for line in hub.admin("agency", "list").stdout.splitlines()
+    )
+    assert f"Agency {code} gave 10 wrong passwords in a row" in hub.log.read_text()
+    assert hub.admin("agency", "unlock", code).returncode == 0
+    assert right.fetch() == []
 
 
 def test_pinned_workers_each_stay_on_one_cpu_spread_over_the_cpus(tmp_path):

@@ -54,3 +54,19 @@ def test_metrics_count_requests_faults_and_backlog_across_workers(hub):
     assert 'lienthong_backlog_messages{inbox="000.00.00.H31"} 4.0' in text
     assert "lienthong_request_seconds_bucket" in text
     assert requests.get(hub.admin_url + "/health", timeout=10).status_code == 200
+
+
+def test_wrong_passwords_lock_a_dashboard_operator_across_workers(hub):
+    added = hub.admin("operator", "add", "Trực ban", "--password-stdin", stdin="đúng rồi\n")
+    assert added.returncode == 0, added.stderr
+
+    def sign_in(password: str) -> int:
+        form = {"name": "Trực ban", "password": password}
+        login = base(hub) + "/dashboard/login"
+        return requests.post(login, data=form, allow_redirects=False, timeout=30).status_code
+
+    assert [sign_in("sai") for _ in range(10)] == [401] * 10  # LIENTHONG_MAX_FAILED_SIGN_INS
+    assert sign_in("đúng rồi") == 401
+    assert "Operator Trực ban gave 10 wrong passwords in a row" in hub.log.read_text()
+    assert hub.admin("operator", "unlock", "Trực ban").returncode == 0
+    assert sign_in("đúng rồi") == 303

@@ -327,6 +327,46 @@ def test_a_token_is_told_by_its_nonce_and_created_time_until_it_expires(gateway)
         uow.commit()
 
 
+def test_wrong_passwords_lock_an_agency_in_the_database(gateway):
+    with gateway.unit_of_work() as uow:
+        assert uow.agencies.get(H31).failed_sign_ins == 0
+    wrong = UsernameToken(H31, "guess", False, None, None, None)
+    for _ in range(gateway.settings.max_failed_sign_ins - 1):
+        with pytest.raises(AuthenticationFailed):
+            gateway.hub.authenticate(wrong)
+    with gateway.unit_of_work() as uow:
+        assert uow.agencies.get(H31).failed_sign_ins == 9
+    gateway.directory.set_quota(H31, per_minute=5)  # other changes keep the count
+    before = datetime.now(UTC)
+    with pytest.raises(AuthenticationFailed):
+        gateway.hub.authenticate(wrong)
+    lockout = timedelta(seconds=gateway.settings.sign_in_lockout_seconds)
+    agency = gateway.directory.get(H31)
+    assert agency.failed_sign_ins == 0
+    assert before + lockout <= agency.locked_until <= datetime.now(UTC) + lockout
+    right = UsernameToken(H31, f"pw-{H31}", False, None, None, None)
+    with pytest.raises(AuthenticationFailed):
+        gateway.hub.authenticate(right)
+    gateway.directory.unlock(H31)
+    assert gateway.hub.authenticate(right) == H31
+    assert gateway.directory.get(H31).locked_until is None
+
+
+def test_wrong_passwords_lock_an_operator_until_unlocked(gateway):
+    operators = gateway.operators
+    operators.add("Quản trị viên", "mật khẩu")
+    assert operators.sign_in("Quản trị viên", "mật khẩu")
+    for _ in range(gateway.settings.max_failed_sign_ins - 1):
+        assert operators.sign_in("Quản trị viên", "đoán") is None
+    assert operators.sign_in("Quản trị viên", "mật khẩu")  # the count starts again
+    for _ in range(gateway.settings.max_failed_sign_ins):
+        assert operators.sign_in("Quản trị viên", "đoán") is None
+    assert operators.sign_in("Quản trị viên", "mật khẩu") is None
+    assert operators.sign_in("nobody", "mật khẩu") is None
+    operators.unlock("Quản trị viên")
+    assert operators.operator(operators.sign_in("Quản trị viên", "mật khẩu")) == "Quản trị viên"
+
+
 def test_status_routing_queries(gateway):
     """A take-back withdraws what was never downloaded; the status goes to those that did."""
     gateway.hub.send(G12, document(document_id="G12,7"))

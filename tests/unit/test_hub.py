@@ -271,6 +271,98 @@ def test_password_digest_works_only_where_allowed(hub, clock):
         hub.authenticate(UsernameToken(H49, wrong, True, b"nonce-3", clock.now, created))
 
 
+@pytest.fixture
+def strict_hub(hub, db, clock, secret_box):
+    """The hub above (its agencies registered), locking after 3 wrong passwords."""
+    settings = Settings(max_failed_sign_ins=3, sign_in_lockout_seconds=600)
+    return Hub(lambda: FakeUnitOfWork(db), settings, clock=clock, secret_box=secret_box)
+
+
+def test_wrong_passwords_in_a_row_lock_an_agency_for_a_while(strict_hub, db, clock):
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(password="guess"))
+    assert db.agencies[H31].locked_until == clock.now + timedelta(seconds=600)
+    with pytest.raises(AuthenticationFailed) as caught:
+        strict_hub.authenticate(token())  # the right password too, and the same fault
+    assert caught.value.message == "Authentication failed."
+    assert strict_hub.authenticate(token(username=G12, password="pw-g12")) == G12  # only H31
+    clock.advance(600)
+    assert strict_hub.authenticate(token()) == H31
+
+
+def test_a_locked_agency_costs_no_password_check(strict_hub, db, monkeypatch):
+    for _ in range(3):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(password="guess"))
+    checked = []
+    monkeypatch.setattr(
+        "gateway.hub.authentication.verify_password", lambda *args: checked.append(args)
+    )
+    with pytest.raises(AuthenticationFailed):
+        strict_hub.authenticate(token(password="another guess"))
+    assert checked == []
+    assert db.agencies[H31].failed_sign_ins == 0  # refusals while locked are not counted
+
+
+def test_a_sign_in_starts_the_count_again(strict_hub, db):
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(password="typo"))
+    assert strict_hub.authenticate(token()) == H31
+    assert db.agencies[H31].failed_sign_ins == 0
+    for _ in range(2):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(password="typo"))
+    assert strict_hub.authenticate(token()) == H31
+
+
+def test_other_failures_are_not_counted(strict_hub, db, clock):
+    for n in range(5):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(created=clock.now - timedelta(hours=1), nonce=b"%d" % n))
+    strict_hub.authenticate(token(created=clock.now, nonce=b"once"))
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(created=clock.now, nonce=b"once"))
+    assert db.agencies[H31].failed_sign_ins == 0 and db.agencies[H31].locked_until is None
+
+
+def test_wrong_digests_count_too(strict_hub, db, clock):
+    created = clock.now.isoformat()
+    for n in range(3):
+        nonce = b"nonce-%d" % n
+        wrong = password_digest(nonce, created, "not-it")
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(UsernameToken(H49, wrong, True, nonce, clock.now, created))
+    right = password_digest(b"nonce-9", created, "pw-h49")
+    with pytest.raises(AuthenticationFailed):
+        strict_hub.authenticate(UsernameToken(H49, right, True, b"nonce-9", clock.now, created))
+
+
+def test_the_operator_lifts_a_lock(strict_hub, db, secret_box):
+    directory = Directory(lambda: FakeUnitOfWork(db), secret_box)
+    for code in (H31, G12):
+        for _ in range(3):
+            with pytest.raises(AuthenticationFailed):
+                strict_hub.authenticate(token(username=code, password="guess"))
+    directory.unlock(H31)
+    assert strict_hub.authenticate(token()) == H31
+    directory.set_password(G12, "new-g12")
+    assert strict_hub.authenticate(token(username=G12, password="new-g12")) == G12
+    with pytest.raises(DirectoryError, match="No agency"):
+        directory.unlock("000.00.00.X99")
+
+
+def test_the_lock_can_be_turned_off(hub, db, clock, secret_box):
+    lenient = Hub(lambda: FakeUnitOfWork(db), Settings(max_failed_sign_ins=0), clock=clock,
+                  secret_box=secret_box)  # fmt: skip
+    for _ in range(20):
+        with pytest.raises(AuthenticationFailed):
+            lenient.authenticate(token(password="guess"))
+    assert lenient.authenticate(token()) == H31
+
+
 def test_directory_refuses_bad_codes_and_repeats(db):
     directory = Directory(lambda: FakeUnitOfWork(db), None)
     with pytest.raises(DirectoryError):
