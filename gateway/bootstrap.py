@@ -88,7 +88,9 @@ def build_wsgi_app(settings: Settings, *, migrate: bool = True):
         from gateway.upstream import start_parent_link
 
         start_parent_link(gateway.hub, settings)
-    dashboard = Dashboard(gateway.hub, gateway.operators)
+    dashboard = Dashboard(
+        gateway.hub, gateway.operators, secure=settings.public_url.startswith("https://")
+    )
     return GatewayWsgi(gateway.hub, gateway.directory, settings, dashboard)
 
 

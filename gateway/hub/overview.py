@@ -1,5 +1,5 @@
 """What the operator's dashboard shows: volume, backlog, what nobody picked up, refusals,
-failed forwards, quotas."""
+failed forwards, sign-ins locked, quotas."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from gateway.hub.model import Agency, AgencyEvent, Backlog, Stale
+from gateway.hub.model import Agency, AgencyEvent, Backlog, OperatorAccount, Stale
 from gateway.hub.ports import UnitOfWork
 from gateway.hub.quotas import VIETNAM, VIETNAM_OFFSET
 from gateway.settings import Settings
@@ -30,6 +30,9 @@ class Overview:
     refusals: tuple[AgencyEvent, ...]
     failed_forwards: tuple[AgencyEvent, ...]
     """Documents the parent hub could not be given: sender, then recipient and reason."""
+    locked_agencies: tuple[Agency, ...]
+    """The agencies whose sign-ins are locked after wrong passwords, by code."""
+    locked_operators: tuple[OperatorAccount, ...]
     default_per_minute: int
     default_bytes_per_day: int
 
@@ -59,6 +62,8 @@ def overview(
         not_picked_up=tuple(uow.traffic.stale(now - timedelta(hours=stale_hours))),
         refusals=tuple(uow.events.recent("refused", 20)),
         failed_forwards=tuple(uow.events.recent("failed", 20)),
+        locked_agencies=tuple(uow.agencies.locked(now)),
+        locked_operators=tuple(uow.operators.locked(now)),
         default_per_minute=settings.quota_per_minute,
         default_bytes_per_day=settings.quota_bytes_per_day,
     )

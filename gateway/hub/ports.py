@@ -66,6 +66,9 @@ class AgencyRepository(Protocol):
     def with_quotas(self) -> Sequence[Agency]:
         """The agencies with a quota of their own, by code."""
 
+    def locked(self, now: datetime) -> Sequence[Agency]:
+        """The agencies whose sign-ins are locked at ``now``, by code."""
+
     def upsert_names(self, agencies: Sequence[Agency]) -> int:
         """Add new agencies; for known ones update name and parent only. Returns how many."""
 
@@ -253,6 +256,9 @@ class OperatorRepository(Protocol):
         """As ``AgencyRepository.count_failed_sign_in``, for an operator."""
 
     def clear_failed_sign_ins(self, name: str) -> None: ...
+
+    def locked(self, now: datetime) -> Sequence[OperatorAccount]:
+        """The operators whose sign-ins are locked at ``now``, by name."""
 
     def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None: ...
 

@@ -113,6 +113,12 @@ class SqlAgencies:
         )
         return [_agency(row) for row in self._conn.execute(query.order_by(agencies.c.code))]
 
+    def locked(self, now: datetime) -> Sequence[Agency]:
+        # Sorted here: ordered in SQL, SQLite would walk every agency by code rather
+        # than the few ever locked through their index.
+        query = select(agencies).where(agencies.c.locked_until > at(now))
+        return sorted(map(_agency, self._conn.execute(query)), key=lambda agency: agency.code)
+
     def upsert_names(self, batch: Sequence[Agency]) -> int:
         if not batch:
             return 0
@@ -168,6 +174,13 @@ class SqlOperators:
 
     def clear_failed_sign_ins(self, name: str) -> None:
         _clear_failed_sign_ins(self._conn, operators, operators.c.name == name)
+
+    def locked(self, now: datetime) -> Sequence[OperatorAccount]:
+        query = select(
+            operators.c.name, operators.c.password_hash, operators.c.failed_sign_ins,
+            operators.c.locked_until,
+        ).where(operators.c.locked_until > at(now))  # fmt: skip
+        return [OperatorAccount(*row) for row in self._conn.execute(query.order_by("name"))]
 
     def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None:
         self._conn.execute(

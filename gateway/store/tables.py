@@ -84,6 +84,12 @@ agencies = Table(
     *sign_in_lock_columns(),
 )
 
+Index(
+    "ix_agencies_locked", agencies.c.locked_until,
+    sqlite_where=text("locked_until IS NOT NULL"),
+    postgresql_where=text("locked_until IS NOT NULL"),
+)  # fmt: skip
+
 ANSWERING = text("related_pk IS NOT NULL")
 """The documents that concern an earlier one (a status message, revoke, update or
 replacement)."""

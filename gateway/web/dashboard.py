@@ -18,10 +18,13 @@ MAX_FORM_BYTES = 4096
 class Dashboard:
     """A small WSGI application: /dashboard, /dashboard/login, /dashboard/logout."""
 
-    def __init__(self, hub: Hub, operators: Operators, stale_hours: int = 24):
+    def __init__(self, hub: Hub, operators: Operators, stale_hours: int = 24, secure: bool = False):
         self._hub = hub
         self._operators = operators
         self._stale_hours = stale_hours
+        self._cookie_flags = "HttpOnly; SameSite=Strict" + ("; Secure" if secure else "")
+        """With ``secure`` (the hub is published over HTTPS), browsers send the session
+        cookie over HTTPS only."""
         self._templates = Environment(
             loader=PackageLoader("gateway.web"), autoescape=select_autoescape()
         )
@@ -34,14 +37,15 @@ class Dashboard:
                 form = _form(environ)
                 token = self._operators.sign_in(form.get("name", ""), form.get("password", ""))
                 if token:
-                    return _redirect(start_response, "/dashboard", _session_cookie(token))
+                    cookie = self._session_cookie(token)
+                    return _redirect(start_response, "/dashboard", cookie)
                 return self._page(start_response, "login.html", status="401 Unauthorized",
                                   failed=True)  # fmt: skip
             return self._page(start_response, "login.html", failed=False)
         if path == "/dashboard/logout" and method == "POST":
             if token:
                 self._operators.sign_out(token)
-            return _redirect(start_response, "/dashboard/login", _session_cookie("", 0))
+            return _redirect(start_response, "/dashboard/login", self._session_cookie("", 0))
         if path.rstrip("/") == "/dashboard":
             operator = self._operators.operator(token)
             if operator is None:
@@ -54,6 +58,10 @@ class Dashboard:
             )  # fmt: skip
         start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
         return [b"Not found.\n"]
+
+    def _session_cookie(self, token: str, max_age: int = SESSION_HOURS * 3600):
+        value = f"{COOKIE}={token}; Path=/dashboard; Max-Age={max_age}; {self._cookie_flags}"
+        return ("Set-Cookie", value)
 
     def _page(self, start_response, template: str, status: str = "200 OK", **context):
         body = self._templates.get_template(template).render(**context).encode("utf-8")
@@ -82,13 +90,6 @@ def _form(environ) -> dict[str, str]:
 def _cookie(environ) -> str | None:
     cookie = SimpleCookie(environ.get("HTTP_COOKIE", ""))
     return cookie[COOKIE].value if COOKIE in cookie else None
-
-
-def _session_cookie(token: str, max_age: int = SESSION_HOURS * 3600) -> tuple[str, str]:
-    return (
-        "Set-Cookie",
-        f"{COOKIE}={token}; Path=/dashboard; Max-Age={max_age}; HttpOnly; SameSite=Strict",
-    )
 
 
 def _redirect(start_response, location: str, *headers):

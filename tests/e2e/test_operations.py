@@ -57,16 +57,21 @@ def test_metrics_count_requests_faults_and_backlog_across_workers(hub):
 
 
 def test_wrong_passwords_lock_a_dashboard_operator_across_workers(hub):
-    added = hub.admin("operator", "add", "Trực ban", "--password-stdin", stdin="đúng rồi\n")
-    assert added.returncode == 0, added.stderr
+    for name in ("Trực ban", "Giám sát"):
+        added = hub.admin("operator", "add", name, "--password-stdin", stdin="đúng rồi\n")
+        assert added.returncode == 0, added.stderr
 
-    def sign_in(password: str) -> int:
-        form = {"name": "Trực ban", "password": password}
+    def sign_in(password: str, name: str = "Trực ban", session=requests) -> int:
+        form = {"name": name, "password": password}
         login = base(hub) + "/dashboard/login"
-        return requests.post(login, data=form, allow_redirects=False, timeout=30).status_code
+        return session.post(login, data=form, allow_redirects=False, timeout=30).status_code
 
     assert [sign_in("sai") for _ in range(10)] == [401] * 10  # LIENTHONG_MAX_FAILED_SIGN_INS
     assert sign_in("đúng rồi") == 401
     assert "Operator Trực ban gave 10 wrong passwords in a row" in hub.log.read_text()
+    with requests.Session() as colleague:
+        assert sign_in("đúng rồi", "Giám sát", colleague) == 303
+        page = colleague.get(base(hub) + "/dashboard", timeout=30).text
+        assert 'data-operator="Trực ban"' in page
     assert hub.admin("operator", "unlock", "Trực ban").returncode == 0
     assert sign_in("đúng rồi") == 303

@@ -5,8 +5,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from gateway.bootstrap import build_gateway
-from gateway.errors import Duplicate, InvalidRequest, SenderMismatch
+from gateway.errors import AuthenticationFailed, Duplicate, InvalidRequest, SenderMismatch
 from gateway.hub.hub import Hub
+from gateway.security.wsse import UsernameToken
 from gateway.settings import Settings
 from tests.builders import G12, H31, H49, document, status
 from tests.plans import sqlite_plans
@@ -95,6 +96,28 @@ def test_the_overview_names_only_the_agencies_it_shows(database_url):
     codes = [f"000.{n // 100:02d}.{n % 100:02d}.K05" for n in range(1200)] + ["000.00.00.Z99"]
     with gateway.reading() as uow:
         assert len(uow.agencies.names(codes)) == 1200  # in batches; the unknown left out
+    gateway.engine.dispose()
+
+
+def test_the_overview_lists_who_is_locked_out_now(database_url):
+    gateway = build_gateway(Settings(db_url=database_url, max_failed_sign_ins=1))
+    for code in (G12, H31):
+        gateway.directory.add(code, f"Cơ quan {code}", "pw")
+    gateway.operators.add("Trực ban", "đúng")
+    with pytest.raises(AuthenticationFailed):
+        gateway.hub.authenticate(UsernameToken(H31, "sai", False, None, None, None))
+    assert gateway.operators.sign_in("Trực ban", "sai") is None
+
+    seen = gateway.hub.overview()
+    assert [agency.code for agency in seen.locked_agencies] == [H31]
+    assert [account.name for account in seen.locked_operators] == ["Trực ban"]
+    if gateway.engine.dialect.name == "sqlite":
+        plans = sqlite_plans(gateway, gateway.hub.overview, "locked_until >")
+        assert any("ix_agencies_locked" in plan for plan in plans.values()), plans
+    gateway.directory.unlock(H31)
+    gateway.operators.unlock("Trực ban")
+    seen = gateway.hub.overview()
+    assert (seen.locked_agencies, seen.locked_operators) == ((), ())
     gateway.engine.dispose()
 
 
