@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 import threading
 from collections import OrderedDict
@@ -14,6 +15,9 @@ from gateway.hub.model import Agency
 from gateway.security.passwords import verify_password
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken, digest_matches
+from gateway.settings import Settings
+
+log = logging.getLogger("gateway.hub")
 
 
 class PasswordCache:
@@ -62,6 +66,27 @@ class PasswordCache:
         entries.move_to_end(key)
         while len(entries) > self._size:
             entries.popitem(last=False)
+
+
+class SignInLockout:
+    """The rule against guessing: ``max_failed_sign_ins`` wrong passwords in a row lock
+    an agency's or an operator's sign-ins for ``sign_in_lockout_seconds``."""
+
+    def __init__(self, settings: Settings):
+        self._limit = settings.max_failed_sign_ins
+        self._lasts = timedelta(seconds=settings.sign_in_lockout_seconds)
+
+    def count_failure(self, repository, key: str, now: datetime, who: str) -> None:
+        """Count a wrong password for ``key`` in ``repository`` (agencies or operators);
+        log the lock it starts, if it does."""
+        if self._limit <= 0:
+            return
+        until = now + self._lasts
+        if repository.count_failed_sign_in(key, self._limit, until):
+            log.warning(
+                "%s gave %d wrong passwords in a row: sign-ins are refused until %s.",
+                who, self._limit, until.isoformat(timespec="seconds"),
+            )  # fmt: skip
 
 
 class WrongCredentials(AuthenticationFailed):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import logging
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +18,12 @@ from gateway.errors import (
     UnknownDocument,
 )
 from gateway.hub import sending, timeline
-from gateway.hub.authentication import PasswordCache, WrongCredentials, check_token
+from gateway.hub.authentication import (
+    PasswordCache,
+    SignInLockout,
+    WrongCredentials,
+    check_token,
+)
 from gateway.hub.forwarding import ForwardQueue
 from gateway.hub.model import (
     PARENT_INBOX,
@@ -49,8 +53,6 @@ PURGE_KEYS = 1000
 """Documents a purge looks at, or day counts it forgets, in one transaction."""
 PURGE_BYTES = 256 * 2**20
 """Bytes a purge deletes in one transaction, past the first document."""
-
-log = logging.getLogger("gateway.hub")
 
 Caller = str | UsernameToken
 """Who calls an operation: an agency's code (already authenticated), or a request's
@@ -89,6 +91,7 @@ class Hub:
         self._signer = signer
         self._signatures = SignatureChecks(settings, ca_bundle)
         self._passwords = PasswordCache()
+        self._lockout = SignInLockout(settings)
         self._next_nonce_purge = datetime.min.replace(tzinfo=UTC)
         self._topology = sending.Topology(
             inbox_of=settings.inbox, has_parent=bool(settings.parent_url)
@@ -120,7 +123,9 @@ class Hub:
                 passwords=self._passwords,
             )  # fmt: skip
         except WrongCredentials:
-            self._count_failed_sign_in(uow, agency.code, now)
+            # Committed now: the transaction has only read so far, and the request is refused.
+            self._lockout.count_failure(uow.agencies, agency.code, now, f"Agency {agency.code}")
+            uow.commit(durable=False)
             raise
         if agency.failed_sign_ins:
             uow.agencies.clear_failed_sign_ins(agency.code)
@@ -131,21 +136,6 @@ class Hub:
             if not uow.nonces.remember(agency.code, caller.nonce, caller.created + skew):
                 raise AuthenticationFailed()  # a replayed nonce
         return agency.code
-
-    def _count_failed_sign_in(self, uow, code: str, now: datetime) -> None:
-        """Count a wrong password, committed at once (the transaction has only read so
-        far, and the request is refused): ``max_failed_sign_ins`` in a row lock the
-        agency's sign-ins for ``sign_in_lockout_seconds``."""
-        limit = self._settings.max_failed_sign_ins
-        if limit <= 0:
-            return
-        until = now + timedelta(seconds=self._settings.sign_in_lockout_seconds)
-        if uow.agencies.count_failed_sign_in(code, limit, until):
-            log.warning(
-                "Agency %s gave %d wrong passwords in a row: its sign-ins are refused "
-                "until %s.", code, limit, until.isoformat(timespec="seconds"),
-            )  # fmt: skip
-        uow.commit(durable=False)
 
     def send(self, caller: Caller, content: bytes) -> SendResult:
         """Accept an edXML message: stored once, one delivery per recipient."""

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from gateway.errors import AdminError
+from gateway.hub.authentication import SignInLockout
 from gateway.hub.ports import UnitOfWork
 from gateway.security.passwords import hash_password, verify_password
 from gateway.settings import Settings
 
 SESSION_HOURS = 8
-
-log = logging.getLogger("gateway.hub")
 
 
 class OperatorError(AdminError):
@@ -31,8 +29,7 @@ class Operators:
     ):
         self._uow = uow_factory
         self._clock = clock
-        self._max_failed_sign_ins = settings.max_failed_sign_ins
-        self._lockout = timedelta(seconds=settings.sign_in_lockout_seconds)
+        self._lockout = SignInLockout(settings)
 
     def add(self, name: str, password: str) -> None:
         if not name.strip() or not password:
@@ -52,7 +49,7 @@ class Operators:
             if account is None or account.locked(now):
                 return None
             if not verify_password(password, account.password_hash):
-                self._count_failed_sign_in(uow, name, now)
+                self._lockout.count_failure(uow.operators, name, now, f"Operator {name}")
                 uow.commit()
                 return None
             if account.failed_sign_ins:
@@ -61,16 +58,6 @@ class Operators:
             uow.operators.open_session(_digest(token), name, now + timedelta(hours=SESSION_HOURS))
             uow.commit()
         return token
-
-    def _count_failed_sign_in(self, uow, name: str, now: datetime) -> None:
-        if self._max_failed_sign_ins <= 0:
-            return
-        until = now + self._lockout
-        if uow.operators.count_failed_sign_in(name, self._max_failed_sign_ins, until):
-            log.warning(
-                "Operator %s gave %d wrong passwords in a row: their sign-ins are refused "
-                "until %s.", name, self._max_failed_sign_ins, until.isoformat(timespec="seconds"),
-            )  # fmt: skip
 
     def unlock(self, name: str) -> None:
         """Let the operator sign in again at once, and forget their wrong passwords."""
