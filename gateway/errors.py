@@ -1,9 +1,9 @@
 """The gateway's one error tree.
 
 Each error a caller can cause carries a stable fault code (``Client.*``, and SOAP's own
-``VersionMismatch``); the server's own failures are ``Server.*``. The SOAP layer turns any
-:class:`GatewayError` into a SOAP fault with that code and the message; the
-catalogue below is also the README's fault table.
+``VersionMismatch`` and ``MustUnderstand``); the server's own failures are ``Server.*``.
+The SOAP layer turns any :class:`GatewayError` into a SOAP fault with that code and the
+message; the catalogue below is also the README's fault table.
 """
 
 from __future__ import annotations
@@ -48,6 +48,14 @@ class VersionMismatch(GatewayError):
 
     code = "VersionMismatch"
     default_message = f"The Envelope must be in the SOAP 1.1 namespace {SOAP11_ENV}."
+
+
+class MustUnderstand(GatewayError):
+    """SOAP 1.1's own fault for a header entry meant for the service and marked
+    ``mustUnderstand`` that the service does not understand (SOAP 1.1, 4.2.3)."""
+
+    code = "MustUnderstand"
+    default_message = "A header entry marked mustUnderstand is not understood here."
 
 
 class InvalidRequest(GatewayError):
@@ -126,6 +134,7 @@ CATALOGUE: tuple[type[GatewayError], ...] = (
     InvalidDocument,
     InvalidRequest,
     VersionMismatch,
+    MustUnderstand,
     UnknownRecipient,
     SenderMismatch,
     Duplicate,

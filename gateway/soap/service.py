@@ -19,6 +19,7 @@ from gateway.hub.statistics import AgencyStatistics
 from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
+from gateway.soap.headers import check_understood
 from gateway.web import metrics
 
 log = logging.getLogger("gateway.soap")
@@ -33,7 +34,9 @@ class LienThongService(Service):
         try:
             with metrics.observed(ctx.method_name):
                 try:
-                    token = read_username_token(_header_element(ctx.in_header_doc))
+                    header = _header_element(ctx.in_header_doc)
+                    check_understood(header)
+                    token = read_username_token(header)
                     ctx.udc = once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
                     return once_more_if_unavailable(lambda: super(cls, cls).call_wrapper(ctx, args))
                 except GatewayError as error:

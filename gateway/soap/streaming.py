@@ -36,6 +36,7 @@ from gateway.security.wsse import UsernameToken, read_username_token
 from gateway.settings import Settings
 from gateway.soap import wire
 from gateway.soap.faults import log_fault, to_fault
+from gateway.soap.headers import check_understood
 from gateway.soap.reading import (
     PARSER_OPTIONS,
     SPOOL_IN_MEMORY,
@@ -138,6 +139,7 @@ class StreamingFront:
             return fault_response(error, start_response)
         started = time.perf_counter()
         try:
+            check_understood(request.header)
             token = read_username_token(request.header)
             response = answer(token, start_response)
         except GatewayError as error:

@@ -83,6 +83,27 @@ def test_a_soap_1_2_request_gets_soap_1_1_version_mismatch(hub):
     assert "SOAP 1.2" in etree.fromstring(response.content).findtext(".//faultstring")
 
 
+def test_a_header_the_hub_must_understand_and_does_not_refuses_the_request(hub):
+    """As SOAP 1.1 says: a client that adds WS-Addressing, say, and marks it
+    mustUnderstand, learns the hub does not speak it rather than being served without."""
+    action = (
+        '<wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing" '
+        'soapenv:mustUnderstand="1">urn:lienthong:GetDocuments</wsa:Action>'
+    )
+    header = security_header(H31, hub.passwords[H31]).replace(
+        "<soapenv:Header>", "<soapenv:Header>" + action
+    )
+    response = post(hub, ENVELOPE.format(header=header, body="<lt:GetDocuments/>").encode())
+    assert fault_code(response) == "MustUnderstand"
+    assert "Action" in etree.fromstring(response.content).findtext(".//faultstring")
+    understood = security_header(H31, hub.passwords[H31]).replace(
+        "<wsse:Security ", '<wsse:Security soapenv:mustUnderstand="1" '
+    )
+    assert 'mustUnderstand="1"' in understood
+    body = ENVELOPE.format(header=understood, body="<lt:GetDocuments/>").encode()
+    assert post(hub, body).status_code == 200
+
+
 def test_a_replayed_nonce_is_refused(hub):
     created = datetime.now(UTC).isoformat()
     header = security_header(H31, hub.passwords[H31], nonce=uuid.uuid4().bytes, created=created)

@@ -1,5 +1,7 @@
 """Hostile requests: each gets its catalogue fault as SOAP, and the store is unchanged."""
 
+import uuid
+
 import pytest
 from lxml import etree
 
@@ -82,7 +84,43 @@ CASES = {
     "soap-1.2": (lambda: signed_in("<lt:GetDocuments/>").replace(
         ns.SOAP11_ENV.encode(), ns.SOAP12_ENV.encode()), "VersionMismatch"),
     "no-credentials": (lambda: envelope(send_body(document())), "Client.Authentication"),
+    "header-not-understood": (lambda: with_header_entry('mustUnderstand="1"'), "MustUnderstand"),
+    "header-not-understood-true": (lambda: with_header_entry('mustUnderstand="true"'),
+                                   "MustUnderstand"),
 }  # fmt: skip
+
+
+def with_header_entry(attributes: str) -> bytes:
+    """A valid SendDocument whose header also holds a WS-Addressing Action with
+    ``attributes`` (in the SOAP envelope's namespace)."""
+    entry = (
+        f'<wsa:Action xmlns:wsa="http://www.w3.org/2005/08/addressing" '
+        f'xmlns:s="{ns.SOAP11_ENV}" s:{attributes.replace(" ", " s:")}>urn:send</wsa:Action>'
+    )
+    unique = document(document_id=f"G12,{uuid.uuid4().hex}")
+    return signed_in(send_body(unique)).replace(
+        b"<soapenv:Header>", b"<soapenv:Header>" + entry.encode()
+    )
+
+
+@pytest.mark.parametrize("attributes", [
+    'mustUnderstand="0"',
+    'mustUnderstand="1" actor="http://example.org/another-node"',
+])  # fmt: skip
+def test_a_header_entry_not_meant_for_the_hub_is_left_alone(hub, attributes):
+    before = hub.row_counts()
+    response = hub.call(with_header_entry(attributes))
+    assert response.status == 200, response.body
+    assert hub.row_counts()["documents"] == before["documents"] + 1
+
+
+def test_a_security_header_marked_must_understand_is_understood(hub):
+    unique = document(document_id=f"G12,{uuid.uuid4().hex}")
+    body = signed_in(send_body(unique)).replace(
+        b"<wsse:Security ", b'<wsse:Security soapenv:mustUnderstand="1" '
+    )
+    assert b'mustUnderstand="1"' in body
+    assert hub.call(body).status == 200
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
