@@ -446,6 +446,15 @@ class Hub:
         with self._read() as uow:
             return list(uow.traffic.backlog())
 
+    def locked_sign_ins(self) -> dict[str, int]:
+        """How many agencies and operators are locked out now, after wrong passwords."""
+        now = self._clock()
+        with self._read() as uow:
+            return {
+                "agency": len(uow.agencies.locked(now)),
+                "operator": len(uow.operators.locked(now)),
+            }
+
     def active_agencies(self, since: datetime, until: datetime) -> list[str]:
         """The agencies with a figure in the period, by code: they sent, were sent or were
         refused something then, or have messages waiting."""

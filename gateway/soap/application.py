@@ -185,7 +185,7 @@ class GatewayWsgi:
                 [("Content-Type", "text/plain; charset=utf-8")],
             )
             return [b"ok\n" if healthy else b"database unreachable\n"]
-        body = metrics.exposition(self._hub.backlog)
+        body = metrics.exposition(self._hub.backlog, self._hub.locked_sign_ins)
         start_response("200 OK", [("Content-Type", metrics.CONTENT_TYPE_LATEST)])
         return [body]
 

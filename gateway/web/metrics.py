@@ -1,4 +1,5 @@
-"""Prometheus metrics: requests by operation and fault code, latency, busy refusals, backlog.
+"""Prometheus metrics: requests by operation and fault code, latency, busy refusals, backlog,
+sign-ins locked.
 
 With several worker processes, gunicorn's master sets PROMETHEUS_MULTIPROC_DIR before the
 workers start, and a scrape adds up every worker's counters (prometheus-client's
@@ -93,7 +94,24 @@ class BacklogCollector:
         yield oldest
 
 
-def exposition(backlog: Callable[[], list]) -> bytes:
+class LockedSignInsCollector:
+    """Agencies and operators whose sign-ins are locked after wrong passwords, read at
+    scrape time: an alert on it shows someone guessing."""
+
+    def __init__(self, locked: Callable[[], dict[str, int]]):
+        self._locked = locked
+
+    def collect(self):
+        locked = GaugeMetricFamily(
+            "lienthong_sign_ins_locked", "Sign-ins locked after wrong passwords in a row",
+            labels=["who"],
+        )  # fmt: skip
+        for who, count in self._locked().items():
+            locked.add_metric([who], count)
+        yield locked
+
+
+def exposition(backlog: Callable[[], list], locked: Callable[[], dict[str, int]]) -> bytes:
     """The text a Prometheus scrape gets."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
@@ -104,6 +122,7 @@ def exposition(backlog: Callable[[], list]) -> bytes:
         registry = REGISTRY
     scrape = CollectorRegistry()
     scrape.register(BacklogCollector(backlog))
+    scrape.register(LockedSignInsCollector(locked))
     return generate_latest(registry) + generate_latest(scrape)
 
 

@@ -69,6 +69,9 @@ def test_wrong_passwords_lock_a_dashboard_operator_across_workers(hub):
     assert [sign_in("sai") for _ in range(10)] == [401] * 10  # LIENTHONG_MAX_FAILED_SIGN_INS
     assert sign_in("đúng rồi") == 401
     assert "Operator Trực ban gave 10 wrong passwords in a row" in hub.log.read_text()
+    scraped = requests.get(hub.admin_url + "/metrics", timeout=10).text
+    assert 'lienthong_sign_ins_locked{who="operator"} 1.0' in scraped
+    assert 'lienthong_sign_ins_locked{who="agency"} 0.0' in scraped
     with requests.Session() as colleague:
         assert sign_in("đúng rồi", "Giám sát", colleague) == 303
         page = colleague.get(base(hub) + "/dashboard", timeout=30).text
