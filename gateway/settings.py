@@ -71,6 +71,9 @@ class Settings:
     """If set, /metrics and /health are also served without a token on ADMIN_HOST:ADMIN_PORT."""
     admin_host: str = ""
     """Address of the admin port (default: HOST)."""
+    gzip_from_bytes: int = 64 * 1024
+    """Answers of at least this many bytes, and GetAgencies listings, are gzip-compressed
+    for clients that send ``Accept-Encoding: gzip`` (0: never)."""
     streaming: bool = True
     """SendDocument and GetDocuments read and write documents as streams, in front of spyne
     (off: spyne handles every request whole)."""

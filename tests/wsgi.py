@@ -49,9 +49,10 @@ class InProcessHub:
         method: str = "POST",
         path: str = "/soap",
         query: str = "",
+        headers: dict | None = None,
     ) -> Response:
-        """POST ``body`` to /soap (or send it by ``method`` to ``path?query``);
-        ``stream`` replaces the request body's file object."""
+        """POST ``body`` to /soap (or send it by ``method`` to ``path?query``, with more
+        ``headers``); ``stream`` replaces the request body's file object."""
         environ: dict = {}
         setup_testing_defaults(environ)
         environ.update(
@@ -64,6 +65,8 @@ class InProcessHub:
                 "wsgi.input": stream or io.BytesIO(body),
             }
         )
+        for name, value in (headers or {}).items():
+            environ["HTTP_" + name.upper().replace("-", "_")] = value
         started = {}
 
         def start_response(status, headers, exc_info=None):

@@ -18,6 +18,7 @@ from gateway.errors import Busy, EmptyRequest, GatewayError, InvalidRequest, Too
 from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
+from gateway.soap.compression import compressing
 from gateway.soap.faults import log_fault, normalize, to_fault
 from gateway.soap.protocol import HardenedSoap11
 from gateway.soap.service import LienThongService
@@ -121,6 +122,7 @@ class GatewayWsgi:
         if settings.streaming:
             self._front = StreamingFront(hub, directory, settings, self._soap)
         self._max_request_bytes = settings.max_request_bytes
+        self._gzip_from = settings.gzip_from_bytes
         self._in_flight = threading.BoundedSemaphore(settings.in_flight_per_worker)
 
     def __call__(self, environ, start_response):
@@ -135,7 +137,7 @@ class GatewayWsgi:
                 busy = Busy("The hub is handling as many requests as it can.", retry_after=1)
                 return fault_response(busy, start_response)
             try:
-                response = self._front(environ, start_response)
+                response = compressing(self._front, environ, start_response, self._gzip_from)
             except BaseException:
                 self._in_flight.release()
                 raise

@@ -1,13 +1,19 @@
 """End to end: the real gateway on a loopback port, called through the zeep connector."""
 
+import base64
+import os
 import time
 import uuid
 
 import pytest
+import requests
+from lxml import etree
 
 from client.connector import Connector
 from client.errors import HubFault
+from gateway import ns
 from tests.builders import G12, H31, H49, document, sample
+from tests.wsgi import envelope
 
 
 def connect(hub, agency, **kwargs) -> Connector:
@@ -158,3 +164,21 @@ def test_a_client_built_from_the_wsdl_folder_alone_works(hub):
     drain(recipient)
     connect(hub, G12, wsdl=wsdl).send(document(document_id=unique_id(), recipients=(H49,)))
     assert len(recipient.fetch()) == 1
+
+
+def test_large_answers_travel_gzipped_to_clients_that_ask(hub):
+    """requests (and so zeep and the connector) asks for gzip: the hub compresses a large
+    answer as it writes it, and the client reads the same bytes."""
+    sender, recipient = connect(hub, G12), connect(hub, H31)
+    drain(recipient)
+    data = document(document_id=unique_id(), recipients=(H31,), attachment=os.urandom(300_000))
+    sender.send(data)
+    fetch = envelope("<lt:GetDocuments/>", H31, hub.passwords[H31])
+    answer = requests.post(hub.url, data=fetch, timeout=30,
+                           headers={"Content-Type": "text/xml; charset=utf-8"})  # fmt: skip
+    assert answer.headers["Content-Encoding"] == "gzip"
+    received = etree.fromstring(answer.content)
+    [encoded] = received.iterfind(f".//{{{ns.GATEWAY}}}Document")
+    assert base64.b64decode(encoded.text) == data
+    [message_id] = received.iterfind(f".//{{{ns.GATEWAY}}}MessageId")
+    assert recipient.ack([message_id.text]).acknowledged == 1
