@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import io
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from wsgiref.util import setup_testing_defaults
 
+import pytest
 from lxml import etree
 from sqlalchemy import func, select
 
@@ -16,6 +18,7 @@ from gateway import ns
 from gateway.bootstrap import build_gateway
 from gateway.errors import CATALOGUE
 from gateway.settings import Settings
+from gateway.soap import streaming
 from gateway.soap.application import GatewayWsgi
 from gateway.store.tables import deliveries, document_chunks, documents, events
 
@@ -33,6 +36,25 @@ class Response:
         root = etree.fromstring(self.body)
         code = root.findtext(".//faultcode")
         return code.split(":", 1)[-1] if code else None
+
+
+REQUEST_PATHS = ("streaming", "streaming in pieces", "spyne")
+"""The endpoint with the streaming front (small requests parsed whole, or every one read
+in pieces as large ones are), and with spyne alone: each must answer alike."""
+
+
+@contextmanager
+def hub_on_path(request_path: str, db_path, agencies=(), password="pw", **settings):
+    """An in-process hub on a SQLite file answering on one of REQUEST_PATHS, with
+    ``agencies`` registered (all with ``password``)."""
+    hub = InProcessHub(f"sqlite:///{db_path}", streaming=request_path != "spyne", **settings)
+    for code in agencies:
+        hub.gateway.directory.add(code, code, password)
+    with pytest.MonkeyPatch.context() as patch:
+        if request_path == "streaming in pieces":
+            patch.setattr(streaming, "WHOLE_UP_TO", -1)
+        yield hub
+    hub.gateway.engine.dispose()
 
 
 class InProcessHub:

@@ -10,27 +10,20 @@ from lxml import etree
 
 from gateway import ns
 from gateway.settings import Settings
-from gateway.soap import streaming
 from gateway.soap.compression import accepts_gzip
 from tests.builders import G12, H31, H49, document
-from tests.wsgi import InProcessHub, envelope, send_body
+from tests.wsgi import REQUEST_PATHS, InProcessHub, envelope, hub_on_path, send_body
 
 PASSWORD = "pw"
 GZIP = {"Accept-Encoding": "gzip, deflate"}
 LARGE = Settings().gzip_from_bytes
 
 
-@pytest.fixture(scope="module", params=["streaming", "streaming in pieces", "spyne"])
+@pytest.fixture(scope="module", params=REQUEST_PATHS)
 def hub(request, tmp_path_factory):
     path = tmp_path_factory.mktemp("gzip") / "hub.db"
-    hub = InProcessHub(f"sqlite:///{path}", streaming=request.param != "spyne")
-    for code in (G12, H31, H49):
-        hub.gateway.directory.add(code, code, PASSWORD)
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "streaming in pieces":
-            patch.setattr(streaming, "WHOLE_UP_TO", -1)
+    with hub_on_path(request.param, path, (G12, H31, H49), PASSWORD) as hub:
         yield hub
-    hub.gateway.engine.dispose()
 
 
 def fetched_document(body: bytes) -> bytes:

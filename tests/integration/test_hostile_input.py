@@ -6,9 +6,8 @@ import pytest
 from lxml import etree
 
 from gateway import ns
-from gateway.soap import streaming
 from tests.builders import G12, H31, H49, document
-from tests.wsgi import InProcessHub, envelope, send_body
+from tests.wsgi import REQUEST_PATHS, InProcessHub, envelope, hub_on_path, send_body
 
 PASSWORD = "pw"
 XXE_FILE = b'<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>'
@@ -21,22 +20,15 @@ LAUGHS = (
 QUADRATIC = b'<!DOCTYPE q [<!ENTITY big "' + b"x" * 100_000 + b'">]><q>' + b"&big;" * 500 + b"</q>"
 
 
-@pytest.fixture(scope="module", params=["streaming", "streaming in pieces", "spyne"])
+@pytest.fixture(scope="module", params=REQUEST_PATHS)
 def hub(request, tmp_path_factory):
-    """The endpoint with the streaming front (small requests parsed whole, or every one
-    read in pieces as large ones are), and with spyne alone: the same refusals."""
+    """The endpoint on each request path: the same refusals."""
     path = tmp_path_factory.mktemp("hostile") / "hub.db"
-    hub = InProcessHub(
-        f"sqlite:///{path}", max_request_bytes=2 * 2**20, max_recipients=500,
-        streaming=request.param != "spyne",
-    )  # fmt: skip
-    for code in (G12, H31, H49):
-        hub.gateway.directory.add(code, code, PASSWORD)
-    with pytest.MonkeyPatch.context() as patch:
-        if request.param == "streaming in pieces":
-            patch.setattr(streaming, "WHOLE_UP_TO", -1)
+    with hub_on_path(
+        request.param, path, (G12, H31, H49), PASSWORD,
+        max_request_bytes=2 * 2**20, max_recipients=500,
+    ) as hub:  # fmt: skip
         yield hub
-    hub.gateway.engine.dispose()
 
 
 def signed_in(body: str) -> bytes:
