@@ -43,9 +43,10 @@ def compressing(app, environ, start_response, threshold: int) -> Iterable[bytes]
     (written as it is read)."""
     if threshold <= 0 or not accepts_gzip(environ):
         return app(environ, start_response)
-    chosen = []
+    started, chosen = [], []
 
     def start(status: str, headers: list, exc_info=None):
+        started.append(True)
         length = next((v for k, v in headers if k.lower() == "content-length"), None)
         if status.startswith("200") and (length is None or int(length) >= threshold):
             headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
@@ -53,7 +54,10 @@ def compressing(app, environ, start_response, threshold: int) -> Iterable[bytes]
             chosen.append(True)
         return start_response(status, headers, exc_info)
 
-    return _compressed_if_chosen(app(environ, start), chosen)
+    body = app(environ, start)
+    if started and not chosen:
+        return body  # answered already, and as it is: nothing to wrap
+    return _compressed_if_chosen(body, chosen)
 
 
 def _compressed_if_chosen(body: Iterable[bytes], chosen: list) -> Iterator[bytes]:

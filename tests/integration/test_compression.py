@@ -10,7 +10,7 @@ from lxml import etree
 
 from gateway import ns
 from gateway.settings import Settings
-from gateway.soap.compression import accepts_gzip
+from gateway.soap.compression import accepts_gzip, compressing
 from tests.builders import G12, H31, H49, document
 from tests.wsgi import REQUEST_PATHS, InProcessHub, envelope, hub_on_path, send_body
 
@@ -76,6 +76,27 @@ def test_an_operator_can_turn_compression_off(tmp_path):
     asked = hub.call(envelope("<lt:GetAgencies/>", H31, PASSWORD), headers=GZIP)
     assert asked.status == 200 and "Content-Encoding" not in asked.headers
     hub.gateway.engine.dispose()
+
+
+def test_an_answer_started_late_is_compressed_all_the_same():
+    """WSGI lets an application call start_response at its first piece."""
+    piece = b"<x/>" * 40_000
+
+    def late(environ, start_response):
+        start_response("200 OK", [("Content-Length", str(len(piece)))])
+        yield piece
+
+    def small(environ, start_response):
+        start_response("200 OK", [("Content-Length", "4")])
+        return [b"<x/>"]
+
+    environ, given = {"HTTP_ACCEPT_ENCODING": "gzip"}, {}
+    answer = compressing(late, environ, lambda status, headers, exc_info=None: given.update(
+        headers=dict(headers)), threshold=1024)  # fmt: skip
+    assert gzip.decompress(b"".join(answer)) == piece
+    assert given["headers"]["Content-Encoding"] == "gzip"
+    as_it_is = compressing(small, environ, lambda *args: None, threshold=1024)
+    assert as_it_is == [b"<x/>"]  # the application's own list, not wrapped
 
 
 @pytest.mark.parametrize(("header", "accepted"), [
