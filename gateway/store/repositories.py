@@ -24,6 +24,11 @@ _ENTRIES = select(
     agencies.c.code, agencies.c.name, agencies.c.parent_code, agencies.c.active,
     agencies.c.certificate, agencies.c.endpoint,
 ).order_by(agencies.c.code)  # fmt: skip
+_OPERATOR_ACCOUNTS = select(
+    operators.c.name, operators.c.password_hash, operators.c.failed_sign_ins,
+    operators.c.locked_until,
+)  # fmt: skip
+"""The columns of an OperatorAccount, in its order."""
 NAMES_BATCH = 500
 """Codes looked up per query, well within every database's limit on parameters."""
 _PURGE_NONCES = delete(nonces).where(nonces.c.expires_at < bindparam("now"))
@@ -159,12 +164,7 @@ class SqlOperators:
         self._conn.execute(insert(operators).values(name=name, password_hash=password_hash))
 
     def get(self, name: str) -> OperatorAccount | None:
-        row = self._conn.execute(
-            select(
-                operators.c.name, operators.c.password_hash, operators.c.failed_sign_ins,
-                operators.c.locked_until,
-            ).where(operators.c.name == name)
-        ).first()  # fmt: skip
+        row = self._conn.execute(_OPERATOR_ACCOUNTS.where(operators.c.name == name)).first()
         return OperatorAccount(*row) if row else None
 
     def count_failed_sign_in(self, name: str, limit: int, lock_until: datetime) -> bool:
@@ -176,11 +176,8 @@ class SqlOperators:
         _clear_failed_sign_ins(self._conn, operators, operators.c.name == name)
 
     def locked(self, now: datetime) -> Sequence[OperatorAccount]:
-        query = select(
-            operators.c.name, operators.c.password_hash, operators.c.failed_sign_ins,
-            operators.c.locked_until,
-        ).where(operators.c.locked_until > at(now))  # fmt: skip
-        return [OperatorAccount(*row) for row in self._conn.execute(query.order_by("name"))]
+        query = _OPERATOR_ACCOUNTS.where(operators.c.locked_until > at(now)).order_by("name")
+        return [OperatorAccount(*row) for row in self._conn.execute(query)]
 
     def open_session(self, token_sha256: str, name: str, expires_at: datetime) -> None:
         self._conn.execute(
