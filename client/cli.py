@@ -39,6 +39,7 @@ def main(argv: list[str] | None = None) -> int:
         connector = Connector(
             args.url, args.agency, password, use_digest=args.digest, wsdl=args.wsdl,
             key=key, cert=cert, retry_for=args.retry_for, on_retry=_say_retry,
+            compress=args.compress,
         )  # fmt: skip
         return args.run(connector, args) or 0
     except ConnectorError as exc:
@@ -71,6 +72,12 @@ def _parser() -> argparse.ArgumentParser:
         default=120,
         metavar="SECONDS",
         help="keep retrying a busy or unreachable hub this long (default 120)",
+    )
+    parser.add_argument(
+        "--compress",
+        action="store_true",
+        default=os.environ.get("LIENTHONG_COMPRESS", "") not in ("", "0"),
+        help="send requests of 64 KiB and more gzip-compressed (default: $LIENTHONG_COMPRESS)",
     )
     parser.add_argument("--wsdl", help="read the WSDL from this file or URL instead of URL?wsdl")
     parser.add_argument(

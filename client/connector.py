@@ -21,6 +21,7 @@ import zeep.helpers
 from zeep.exceptions import Fault, TransportError
 from zeep.transports import Transport
 
+from client.compression import CompressingTransport
 from client.errors import HubFault, HubUnreachable
 from client.wsse import FreshUsernameToken
 from gateway import ns
@@ -138,8 +139,12 @@ class Connector:
         cert: bytes | None = None,
         retry_for: float = 60,
         on_retry: Callable[[Exception, float], None] | None = None,
+        compress: bool = False,
     ):
         """``key`` and ``cert`` (PEM): sign every document sent with the agency's key.
+
+        ``compress``: send large requests gzip-compressed (a hub of this software
+        inflates them; other services may not).
 
         A busy or unreachable hub is retried with exponential backoff and jitter (at least
         the hub's RetryAfter) for up to ``retry_for`` seconds; ``on_retry(error, delay)``
@@ -153,7 +158,8 @@ class Connector:
         self._on_retry = on_retry or _log_retry
         self._certificates: dict[str, str | None] = {}
         session = requests.Session()
-        transport = Transport(session=session, timeout=timeout, operation_timeout=timeout)
+        transport_class = CompressingTransport if compress else Transport
+        transport = transport_class(session=session, timeout=timeout, operation_timeout=timeout)
         settings = zeep.Settings(xml_huge_tree=True, strict=True)
         try:
             client = zeep.Client(

@@ -20,6 +20,7 @@ from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from gateway.soap.compression import compressing
 from gateway.soap.faults import log_fault, normalize, to_fault
+from gateway.soap.inflating import Inflating
 from gateway.soap.protocol import HardenedSoap11
 from gateway.soap.service import LienThongService
 from gateway.soap.streaming import StreamingFront, fault_response
@@ -109,7 +110,8 @@ class GatewayWsgi:
     pages, /metrics and /health to the operations endpoints.
 
     Refuses, before reading the body, requests over the size limit and requests beyond
-    the number this worker may handle at once (Server.Busy).
+    the number this worker may handle at once (Server.Busy). Compressed requests are
+    inflated first (``inflating``), large answers compressed last (``compression``).
     """
 
     def __init__(self, hub: Hub, directory: Directory, settings: Settings, dashboard=None):
@@ -118,9 +120,10 @@ class GatewayWsgi:
         self._ops_token = settings.ops_token
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
-        self._front = self._soap
+        front = self._soap
         if settings.streaming:
-            self._front = StreamingFront(hub, directory, settings, self._soap)
+            front = StreamingFront(hub, directory, settings, self._soap)
+        self._front = Inflating(front, settings.max_request_bytes)
         self._max_request_bytes = settings.max_request_bytes
         self._gzip_from = settings.gzip_from_bytes
         self._in_flight = threading.BoundedSemaphore(settings.in_flight_per_worker)

@@ -44,6 +44,19 @@ def test_send_fetch_and_ack_from_the_command_line(hub, tmp_path):
     assert "unknown not-mine" in acked.stderr
 
 
+def test_the_connector_can_send_compressed(hub, tmp_path):
+    lienthong(hub, H31, "fetch", "--out", str(tmp_path / "drain"), "--ack")
+    path = tmp_path / "large.edxml"
+    data = document(document_id=f"G12,{uuid.uuid4().hex}", recipients=(H31,),
+                    attachment=os.urandom(200_000))  # fmt: skip
+    path.write_bytes(data)
+    sent = lienthong(hub, G12, "--compress", "send", str(path))
+    assert sent.returncode == 0, sent.stderr
+    inbox = tmp_path / "inbox"
+    assert lienthong(hub, H31, "fetch", "--out", str(inbox), "--ack").returncode == 0
+    assert [p.read_bytes() for p in inbox.glob("*.edxml")] == [data]
+
+
 def test_fetch_with_ack_empties_the_inbox(hub, tmp_path):
     lienthong(hub, H49, "fetch", "--out", str(tmp_path / "drain"), "--ack")
     for n in range(3):

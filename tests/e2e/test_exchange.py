@@ -166,6 +166,18 @@ def test_a_client_built_from_the_wsdl_folder_alone_works(hub):
     assert len(recipient.fetch()) == 1
 
 
+def test_a_connector_that_compresses_its_requests_is_understood(hub):
+    """The connector gzips its large requests; the hub reads them as sent as they are."""
+    sender, recipient = connect(hub, G12, compress=True), connect(hub, H31)
+    drain(recipient)
+    data = document(document_id=unique_id(), recipients=(H31,),
+                    subject="Báo cáo tổng hợp", attachment=os.urandom(300_000))  # fmt: skip
+    receipt = sender.send(data)
+    [message] = recipient.fetch()
+    assert message.content == data and message.document_id == receipt.document_id
+    assert recipient.ack([message.message_id]).acknowledged == 1
+
+
 def test_large_answers_travel_gzipped_to_clients_that_ask(hub):
     """requests (and so zeep and the connector) asks for gzip: the hub compresses a large
     answer as it writes it, and the client reads the same bytes."""

@@ -1,9 +1,11 @@
-"""Large responses gzip-compressed for the clients that ask, on every request path."""
+"""gzip on every request path: large answers compressed for the clients that ask, and
+requests the clients compressed inflated."""
 
 import base64
 import gzip
 import os
 import uuid
+import zlib
 
 import pytest
 from lxml import etree
@@ -68,6 +70,48 @@ def test_the_directory_listing_is_read_alike_either_way(hub):
     else:  # spyne's whole answer, and a small one
         assert "Content-Encoding" not in asked.headers
     assert body == hub.call(envelope("<lt:GetAgencies/>", H31, PASSWORD)).body
+
+
+def gzip_members(data: bytes) -> bytes:
+    """``data`` as two gzip members one after the other, as gzip allows."""
+    return gzip.compress(data[:100]) + gzip.compress(data[100:])
+
+
+@pytest.mark.parametrize(("coding", "compress"), [
+    ("gzip", gzip.compress), ("x-gzip", gzip.compress), ("GZIP", gzip_members),
+    ("deflate", zlib.compress),
+])  # fmt: skip
+def test_a_compressed_request_is_read_as_if_sent_as_it_is(hub, coding, compress):
+    """Large enough to be read in pieces, with Vietnamese text kept exactly."""
+    sent = document(
+        document_id=f"G12,{uuid.uuid4().hex}", recipients=(H49,),
+        subject="Về việc triển khai liên thông văn bản", attachment=os.urandom(1_500_000),
+    )  # fmt: skip
+    request = compress(envelope(send_body(sent), G12, PASSWORD))
+    answer = hub.call(request, headers={"Content-Encoding": coding})
+    assert answer.status == 200, answer.body
+    fetch = "<lt:GetDocuments><lt:MaxCount>1</lt:MaxCount></lt:GetDocuments>"
+    fetched = hub.call(envelope(fetch, H49, PASSWORD))
+    assert fetched_document(fetched.body) == sent
+    [message_id] = etree.fromstring(fetched.body).iterfind(f".//{{{ns.GATEWAY}}}MessageId")
+    ack = f"<lt:AckDocument><lt:MessageIds>{message_id.text}</lt:MessageIds></lt:AckDocument>"
+    acked = hub.call(gzip.compress(envelope(ack, H49, PASSWORD)),
+                     headers={"Content-Encoding": "gzip"})  # fmt: skip
+    assert etree.fromstring(acked.body).findtext(f".//{{{ns.GATEWAY}}}Acknowledged") == "1"
+
+
+def test_an_operation_spyne_answers_is_read_inflated_too(hub):
+    request = envelope("<lt:GetStatistics/>", G12, PASSWORD)
+    answer = hub.call(gzip.compress(request), headers={"Content-Encoding": "gzip"})
+    assert answer.status == 200, answer.body
+    response = etree.fromstring(answer.body).find(f".//{{{ns.GATEWAY}}}GetStatisticsResponse")
+    assert response is not None
+
+
+def test_a_compressed_request_gets_the_fault_it_would_get_as_it_is(hub):
+    request = envelope(send_body(document(document_id=f"G12,{uuid.uuid4().hex}")), G12, "wrong")
+    answer = hub.call(gzip.compress(request), headers={"Content-Encoding": "gzip"})
+    assert answer.fault_code == "Client.Authentication"
 
 
 def test_an_operator_can_turn_compression_off(tmp_path):

@@ -1,6 +1,10 @@
 """Hostile requests: each gets its catalogue fault as SOAP, and the store is unchanged."""
 
+import functools
+import gzip
+import io
 import uuid
+import zlib
 
 import pytest
 from lxml import etree
@@ -115,6 +119,28 @@ def test_a_security_header_marked_must_understand_is_understood(hub):
     assert hub.call(body).status == 200
 
 
+@functools.cache
+def gzip_bomb() -> bytes:
+    """256 MiB of zeros in about 256 KB of gzip."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(2**20)
+    return b"".join(compressor.compress(zeros) for _ in range(256)) + compressor.flush()
+
+
+COMPRESSED_CASES = {
+    "gzip-bomb": (gzip_bomb, "gzip", "Client.TooLarge"),
+    "deflate-bomb": (lambda: zlib.compress(bytes(64 * 2**20), 9), "deflate", "Client.TooLarge"),
+    "not-gzip": (lambda: signed_in("<lt:GetDocuments/>"), "gzip", "Client.InvalidRequest"),
+    "truncated-gzip": (lambda: gzip.compress(signed_in("<lt:GetDocuments/>"))[:-12], "gzip",
+                       "Client.InvalidRequest"),
+    "after-the-deflate-stream": (lambda: zlib.compress(signed_in("<lt:GetDocuments/>"))
+                                 + b"more", "deflate", "Client.InvalidRequest"),
+    "gzip-of-nothing": (lambda: gzip.compress(b""), "gzip", "Client.EmptyRequest"),
+    "gzipped-xxe": (lambda: gzip.compress(XXE_FILE), "gzip", "Client.DTDNotAllowed"),
+    "gzipped-laughs": (lambda: gzip.compress(LAUGHS), "x-gzip", "Client.DTDNotAllowed"),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_each_hostile_request_gets_its_fault_and_stores_nothing(hub, name):
     make_body, code = CASES[name]
@@ -123,6 +149,33 @@ def test_each_hostile_request_gets_its_fault_and_stores_nothing(hub, name):
     assert response.status == 500
     assert response.headers["Content-Type"].startswith("text/xml")
     assert response.fault_code == code
+    assert hub.row_counts() == before
+
+
+@pytest.mark.parametrize("name", sorted(COMPRESSED_CASES))
+def test_each_hostile_compressed_request_gets_its_fault_and_stores_nothing(hub, name):
+    make_body, coding, code = COMPRESSED_CASES[name]
+    before = hub.row_counts()
+    response = hub.call(make_body(), headers={"Content-Encoding": coding})
+    assert response.status == 500
+    assert response.fault_code == code
+    assert hub.row_counts() == before
+
+
+def test_a_bomb_is_refused_before_it_is_read_whole(hub):
+    bomb = gzip_bomb()
+    stream = io.BytesIO(bomb)
+    response = hub.call(bomb, stream=stream, headers={"Content-Encoding": "gzip"})
+    assert response.fault_code == "Client.TooLarge"
+    assert stream.tell() < len(bomb) / 2  # 2 MiB inflate from its first piece
+
+
+def test_a_coding_the_hub_does_not_know_is_refused_with_415(hub):
+    before = hub.row_counts()
+    response = hub.call(signed_in(send_body(document())), headers={"Content-Encoding": "br"})
+    assert response.status == 415
+    assert response.headers["Accept-Encoding"] == "gzip, deflate"
+    assert response.fault_code == "Client.InvalidRequest"
     assert hub.row_counts() == before
 
 
