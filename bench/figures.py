@@ -542,25 +542,37 @@ def worker_memory(master_pid: int) -> tuple[int, int]:
 
 
 def large_document(folder: Path, megabytes: int) -> list[Figure]:
+    """A document of ``megabytes`` sent and fetched, as it is and gzip-compressed: each
+    byte-exact, and the worker's peak memory growth over each against its size."""
     hub = start_hub(folder, f"sqlite:///{folder / 'large.db'}", workers=1, quota_per_minute=0)
     try:
-        data = document(recipients=(H31,), attachment=bytes(range(256)) * (megabytes * 4096))
-        sender = Connector(hub.url, G12, hub.passwords[G12], timeout=600)
         recipient = Connector(hub.url, H31, hub.passwords[H31], timeout=600)
-        sender.send(document(recipients=(H31,), document_id="warm-up", attachment=b"x"))
-        recipient.receive(lambda message: None)  # the worker has served both operations once
-        before, _ = worker_memory(hub.process.pid)
-        sender.send(data)
-        [message] = recipient.fetch()
-        _, peak = worker_memory(hub.process.pid)
+        figures = []
+        for compress, how in ((False, ""), (True, ", sent gzip-compressed")):
+            sender = Connector(hub.url, G12, hub.passwords[G12], timeout=600, compress=compress)
+            data = document(recipients=(H31,), document_id=f"large{how}",
+                            attachment=bytes(range(256)) * (megabytes * 4096))  # fmt: skip
+            warm_up = document(recipients=(H31,), document_id=f"warm-up{how}", attachment=b"x")
+            sender.send(warm_up)
+            recipient.receive(lambda message: None)  # the worker has served both operations once
+            worker = int(worker_status(hub.process.pid)["Pid"])
+            Path(f"/proc/{worker}/clear_refs").write_text("5")  # the peak starts again from here
+            before, _ = worker_memory(hub.process.pid)
+            sender.send(data)
+            [message] = recipient.fetch()
+            _, peak = worker_memory(hub.process.pid)
+            recipient.ack([message.message_id])
+            exact = message.content == data
+            growth = (peak - before) * 1024 / len(data)
+            figures += [
+                Figure(f"{len(data) / 2**20:.0f} MB edXML round trip byte-exact{how}",
+                       1.0 * exact, "1", exact),
+                Figure("  peak worker memory growth / edXML size", growth, "<= 3.0",
+                       growth <= 3.0),
+            ]  # fmt: skip
     finally:
         stop_hub(hub)
-    growth = (peak - before) * 1024 / len(data)
-    return [
-        Figure(f"{len(data) / 2**20:.0f} MB edXML round trip byte-exact",
-               1.0 * (message.content == data), "1", message.content == data),
-        Figure("peak worker memory growth / edXML size", growth, "<= 3.0", growth <= 3.0),
-    ]  # fmt: skip
+    return figures
 
 
 # --- the directory ----------------------------------------------------------------------
