@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
@@ -179,6 +179,8 @@ class CommandLineClient:
     command: list
     given_wsdl: bool
     """Whether it is given the served WSDL's address (otherwise the endpoint's)."""
+    environment: dict = field(default_factory=dict)
+    """Variables it is run with besides this process's."""
 
     def call(self, hub, agency: str, *args, password=None) -> list[list[str]]:
         """Its output's lines, split into fields."""
@@ -187,6 +189,7 @@ class CommandLineClient:
             [*self.command, address, agency, password or hub.passwords[agency],
              *map(str, args)],
             capture_output=True, encoding="utf-8", timeout=120,
+            env={**os.environ, **self.environment},
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         return [line.split() for line in done.stdout.splitlines()]
@@ -249,10 +252,15 @@ def _run(command: list) -> None:
 
 
 def test_other_client_sends_fetches_and_acknowledges_byte_exact(hub, other_client, tmp_path):
+    exchanges_byte_exact(hub, other_client, tmp_path)
+
+
+def exchanges_byte_exact(hub, other_client: CommandLineClient, folder: Path) -> None:
+    """A document sent, fetched byte-exact and acknowledged through ``other_client``."""
     edxml = unique_document()
-    (tmp_path / "document.edxml").write_bytes(edxml)
+    (folder / "document.edxml").write_bytes(edxml)
     [[recipient, message_id, state]] = other_client.call(
-        hub, G12, "send", tmp_path / "document.edxml"
+        hub, G12, "send", folder / "document.edxml"
     )
     assert (recipient, state) == (H31, "pending")
     inbox = {fields[0]: fields[1:] for fields in other_client.call(hub, H31, "get")}
@@ -266,6 +274,13 @@ def test_other_client_reads_the_directory_with_its_vietnamese_names(hub, other_c
     listed = {fields[0]: " ".join(fields[1:]) for fields in other_client.call(hub, G12, "agencies")}
     assert listed[G12] == f"Cơ quan {G12}"
     assert listed[DIGEST_AGENCY] == "UBND tỉnh Cao Bằng"
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_php_soap_client_compressing_its_requests_is_understood(hub, php_soap, coding, tmp_path):
+    """SoapClient's ``compression`` option with a level compresses every request."""
+    compressing = replace(php_soap, environment={"SOAP_COMPRESSION": coding})
+    exchanges_byte_exact(hub, compressing, tmp_path)
 
 
 def test_other_client_gets_the_catalogue_fault_codes(hub, other_client):

@@ -29,10 +29,15 @@ function security_header(string $agency, string $password): SoapHeader
 [, $wsdl, $agency, $password, $operation] = $argv;
 // A repeated element is a list even when it occurs once (not an object), as integrators
 // usually ask; an absent one is no property at all.
-$hub = new SoapClient($wsdl, [
-    'cache_wsdl' => WSDL_CACHE_NONE,
-    'features' => SOAP_SINGLE_ELEMENT_ARRAYS,
-]);
+// SOAP_COMPRESSION=gzip or deflate: every request is sent compressed that way (a
+// compression level in the option does that), and compressed answers are accepted.
+$options = ['cache_wsdl' => WSDL_CACHE_NONE, 'features' => SOAP_SINGLE_ELEMENT_ARRAYS];
+$coding = getenv('SOAP_COMPRESSION');
+if ($coding !== false && $coding !== '') {
+    $kind = $coding === 'deflate' ? SOAP_COMPRESSION_DEFLATE : SOAP_COMPRESSION_GZIP;
+    $options['compression'] = SOAP_COMPRESSION_ACCEPT | $kind | 1;
+}
+$hub = new SoapClient($wsdl, $options);
 $hub->__setSoapHeaders([security_header($agency, $password)]);
 try {
     switch ($operation) {
