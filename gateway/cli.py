@@ -112,6 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     endpoint.add_argument("code")
     endpoint.add_argument("url", help="its address; an empty string removes it")
     endpoint.set_defaults(run=_agency_set_endpoint)
+    networks = agency_commands.add_parser(
+        "set-networks", help="the only networks an agency's requests are accepted from"
+    )
+    networks.add_argument("code")
+    networks.add_argument("networks", nargs="*", metavar="NETWORK",
+                          help="an IP address or CIDR block (10.1.2.0/24)")  # fmt: skip
+    networks.add_argument("--anywhere", action="store_true", help="accept them from any address")
+    networks.set_defaults(run=_agency_set_networks)
     quota = agency_commands.add_parser("set-quota", help="override an agency's limits")
     quota.add_argument("code")
     quota.add_argument("--per-minute", type=int, help="documents per minute (0: no limit)")
@@ -242,6 +250,14 @@ def _agency_set_endpoint(args, settings: Settings) -> None:
     print(f"endpoint {'set' if args.url else 'removed'} for {args.code}")
 
 
+def _agency_set_networks(args, settings: Settings) -> None:
+    if args.anywhere == bool(args.networks):
+        raise _UserError("give the agency's networks, or --anywhere")
+    _directory(settings).set_networks(args.code, [] if args.anywhere else args.networks)
+    where = "any address" if args.anywhere else " ".join(args.networks)
+    print(f"{args.code} signs in from {where}")
+
+
 def _agency_list(args, settings: Settings) -> None:
     agencies = _directory(settings).list(args.parent)
     now = datetime.now(UTC)
@@ -255,6 +271,7 @@ def _agency_list(args, settings: Settings) -> None:
         print(
             f"{agency.code:<20} {agency.parent_code or '-':<20} "
             f"{'yes' if agency.active else 'no':<7} {login:<7} {agency.name}"
+            + (f"  [from {agency.networks}]" if agency.networks else "")
         )
 
 

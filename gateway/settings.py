@@ -10,6 +10,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from gateway.security.networks import parse_networks
+
 MiB = 1024 * 1024
 
 
@@ -39,6 +41,10 @@ class Settings:
     """Wrong passwords in a row after which an agency's sign-ins are refused for
     ``sign_in_lockout_seconds``, whatever the password (0: never)."""
     sign_in_lockout_seconds: int = 900
+    trusted_proxies: str = ""
+    """Addresses or networks of the load balancers in front of the hub (spaces or commas
+    between them): a request from one is taken to come from the address its
+    ``X-Forwarded-For`` names, which an agency's networks are checked against."""
     hub_key: str = ""
     """Fernet key that encrypts the secrets of agencies allowed PasswordDigest."""
     db_timeout_seconds: int = 5
@@ -113,6 +119,7 @@ class Settings:
             raise ValueError("a parent hub needs this hub's agency code and password there")
         if self.inbox and self.parent_url:
             raise ValueError("an agency's inbox has no parent hub")
+        parse_networks(self.trusted_proxies)  # ValueError naming a bad entry
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.host}:{self.port}/soap")
 

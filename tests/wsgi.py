@@ -72,9 +72,11 @@ class InProcessHub:
         path: str = "/soap",
         query: str = "",
         headers: dict | None = None,
+        remote_addr: str = "127.0.0.1",
     ) -> Response:
         """POST ``body`` to /soap (or send it by ``method`` to ``path?query``, with more
-        ``headers``); ``stream`` replaces the request body's file object."""
+        ``headers``) from ``remote_addr``; ``stream`` replaces the request body's file
+        object."""
         environ: dict = {}
         setup_testing_defaults(environ)
         environ.update(
@@ -85,6 +87,7 @@ class InProcessHub:
                 "CONTENT_TYPE": "text/xml; charset=utf-8",
                 "CONTENT_LENGTH": str(len(body) if content_length is None else content_length),
                 "wsgi.input": stream or io.BytesIO(body),
+                "REMOTE_ADDR": remote_addr,
             }
         )
         for name, value in (headers or {}).items():

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from gateway.errors import AuthenticationFailed
 from gateway.hub.model import Agency
+from gateway.security.networks import parse_networks, within
 from gateway.security.passwords import verify_password
 from gateway.security.secretbox import SecretBox
 from gateway.security.wsse import UsernameToken, digest_matches
@@ -87,6 +88,18 @@ class SignInLockout:
                 "%s gave %d wrong passwords in a row: sign-ins are refused until %s.",
                 who, self._limit, until.isoformat(timespec="seconds"),
             )  # fmt: skip
+
+
+def comes_from(agency: Agency, token: UsernameToken) -> bool:
+    """Whether ``token``'s request came from one of the agency's networks (logged if not,
+    for the operator to see why an agency cannot sign in)."""
+    if within(token.address, parse_networks(agency.networks or "")):
+        return True
+    log.warning(
+        "Agency %s signed in from %s, outside its networks (%s): refused.",
+        agency.code, token.address or "an unknown address", agency.networks,
+    )  # fmt: skip
+    return False
 
 
 class WrongCredentials(AuthenticationFailed):

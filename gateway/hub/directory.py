@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from urllib.parse import urlsplit
 
@@ -11,6 +11,7 @@ from gateway.envelope.model import is_agency_code
 from gateway.errors import AdminError, InvalidRequest
 from gateway.hub.model import Agency, DirectoryEntry
 from gateway.hub.ports import UnitOfWork
+from gateway.security.networks import canonical
 from gateway.security.passwords import hash_password
 from gateway.security.secretbox import SecretBox
 from gateway.security.signatures import check_certificate
@@ -133,6 +134,15 @@ class Directory:
     def set_endpoint(self, code: str, url: str) -> None:
         """Publish (or, with an empty ``url``, remove) the address of the agency's inbox."""
         self._change(code, endpoint=_checked_endpoint(url) if url else None)
+
+    def set_networks(self, code: str, networks: Sequence[str]) -> None:
+        """Accept the agency's requests only from ``networks`` (addresses or CIDR
+        blocks); from any address if there are none."""
+        try:
+            listed = canonical(" ".join(networks))
+        except ValueError as exc:
+            raise DirectoryError(f"{exc}.") from exc
+        self._change(code, networks=listed or None)
 
     def get(self, code: str) -> Agency | None:
         with self._uow() as uow:

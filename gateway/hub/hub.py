@@ -23,6 +23,7 @@ from gateway.hub.authentication import (
     SignInLockout,
     WrongCredentials,
     check_token,
+    comes_from,
 )
 from gateway.hub.forwarding import ForwardQueue
 from gateway.hub.model import (
@@ -115,6 +116,8 @@ class Hub:
         now = self._clock()
         skew = timedelta(seconds=self._settings.clock_skew_seconds)
         agency = uow.agencies.get(caller.username)
+        if agency is not None and agency.networks and not comes_from(agency, caller):
+            raise AuthenticationFailed()  # before the password: nothing to guess, or to lock
         if agency is not None and agency.locked(now):
             raise AuthenticationFailed()  # whatever the password: no guessing meanwhile
         try:

@@ -57,6 +57,8 @@ class Agency(SignInLock):
     """The child hub this agency is reached through; only that hub may send for it."""
     endpoint: str | None = None
     """The SOAP address of the agency's own inbox gateway, for direct sending."""
+    networks: str | None = None
+    """The networks its requests must come from (CIDR blocks, one space apart); None: any."""
     failed_sign_ins: int = 0
     """Wrong passwords in a row since the last sign-in or lock."""
     locked_until: datetime | None = None

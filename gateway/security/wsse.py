@@ -27,11 +27,13 @@ class UsernameToken:
     created: datetime | None = None
     created_text: str = ""
     expires: datetime | None = None
+    address: str | None = None
+    """The IP address the request came from, as the SOAP layer saw it."""
 
 
-def read_username_token(header) -> UsernameToken:
-    """The UsernameToken of ``wsse:Security`` in a SOAP header (the first of each);
-    AuthenticationFailed if there is none."""
+def read_username_token(header, address: str | None = None) -> UsernameToken:
+    """The UsernameToken of ``wsse:Security`` in a SOAP header (the first of each), of a
+    request from ``address``; AuthenticationFailed if there is none."""
     security = Children(Children(header).first(_SECURITY))
     token = security.first(_TOKEN)
     if token is None:
@@ -57,6 +59,7 @@ def read_username_token(header) -> UsernameToken:
         created=_parse_time(created_text) if created_text else None,
         created_text=created_text,
         expires=_parse_time(expires_text) if expires_text else None,
+        address=address,
     )
 
 

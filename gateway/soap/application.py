@@ -18,6 +18,7 @@ from gateway.errors import Busy, EmptyRequest, GatewayError, InvalidRequest, Too
 from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
+from gateway.soap.addresses import ClientAddress
 from gateway.soap.compression import compressing
 from gateway.soap.faults import log_fault, normalize, to_fault
 from gateway.soap.inflating import Inflating
@@ -53,6 +54,7 @@ class GatewayApplication(Application):
         )
         self.hub = hub
         self.directory = directory
+        self.client_address = ClientAddress(settings.trusted_proxies)
 
 
 class GatewaySoapServer(WsgiApplication):

@@ -36,7 +36,8 @@ class LienThongService(Service):
                 try:
                     header = _header_element(ctx.in_header_doc)
                     check_understood(header)
-                    token = read_username_token(header)
+                    address = ctx.app.client_address(ctx.transport.req_env)
+                    token = read_username_token(header, address)
                     ctx.udc = once_more_if_unavailable(lambda: ctx.app.hub.authenticate(token))
                     return once_more_if_unavailable(lambda: super(cls, cls).call_wrapper(ctx, args))
                 except GatewayError as error:

@@ -35,6 +35,7 @@ from gateway.hub.hub import Hub
 from gateway.security.wsse import UsernameToken, read_username_token
 from gateway.settings import Settings
 from gateway.soap import wire
+from gateway.soap.addresses import ClientAddress
 from gateway.soap.faults import log_fault, to_fault
 from gateway.soap.headers import check_understood
 from gateway.soap.reading import (
@@ -126,6 +127,7 @@ class StreamingFront:
         self._directory = directory
         self._settings = settings
         self._spyne = spyne
+        self._client_address = ClientAddress(settings.trusted_proxies)
 
     def __call__(self, environ, start_response) -> Iterator[bytes] | list[bytes]:
         intake = _Intake(environ, self._settings)
@@ -140,7 +142,7 @@ class StreamingFront:
         started = time.perf_counter()
         try:
             check_understood(request.header)
-            token = read_username_token(request.header)
+            token = read_username_token(request.header, self._client_address(environ))
             response = answer(token, start_response)
         except GatewayError as error:
             metrics.record(operation, error.code, time.perf_counter() - started)

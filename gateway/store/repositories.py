@@ -237,6 +237,7 @@ def _agency(row) -> Agency:
         quota_bytes_per_day=row.quota_bytes_per_day,
         via=row.via,
         endpoint=row.endpoint,
+        networks=row.networks,
         failed_sign_ins=row.failed_sign_ins,
         locked_until=row.locked_until,
     )
@@ -257,4 +258,5 @@ def _agency_values(agency: Agency) -> dict:
         quota_bytes_per_day=agency.quota_bytes_per_day,
         via=agency.via,
         endpoint=agency.endpoint,
+        networks=agency.networks,
     )

@@ -81,6 +81,7 @@ agencies = Table(
     Column("quota_bytes_per_day", BigInteger, nullable=True),
     Column("via", String(35), nullable=True),
     Column("endpoint", Unicode(500), nullable=True),
+    Column("networks", Text, nullable=True),
     *sign_in_lock_columns(),
 )
 

@@ -118,6 +118,26 @@ def test_wrong_passwords_lock_an_agency_until_the_operator_unlocks_it(hub):
     assert right.fetch() == []
 
 
+def test_an_agency_signs_in_only_from_the_networks_the_operator_set(hub):
+    code = "000.00.00.N01"
+    assert hub.admin("agency", "add", code, "--name", "Mạng", "--password", "pw").returncode == 0
+    assert hub.admin("agency", "set-networks", code, "192.0.2.0/24").returncode == 0
+    agency = Connector(hub.url, code, "pw")
+    with pytest.raises(HubFault, match="Client.Authentication"):
+        agency.fetch()
+    assert f"Agency {code} signed in from 127.0.0.1, outside its networks" in hub.log.read_text()
+    assert any(
+        line.startswith(code) and line.endswith("[from 192.0.2.0/24]")
+        for line in hub.admin("agency", "list").stdout.splitlines()
+    )
+    assert hub.admin("agency", "set-networks", code, "127.0.0.0/8", "::1").returncode == 0
+    assert agency.fetch() == []
+    refused = hub.admin("agency", "set-networks", code, "localhost")
+    assert refused.returncode != 0 and "'localhost' is not an IP address" in refused.stderr
+    assert hub.admin("agency", "set-networks", code, "--anywhere").returncode == 0
+    assert agency.fetch() == []
+
+
 def test_pinned_workers_each_stay_on_one_cpu_spread_over_the_cpus(tmp_path):
     cpus = sorted(os.sched_getaffinity(0))
     expected = sorted(str(cpu) for cpu in (cpus * 2)[:2])  # one CPU each, two if there are

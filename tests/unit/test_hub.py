@@ -439,3 +439,43 @@ def test_a_name_xml_cannot_carry_is_refused(db):
         agencies.import_names([("000.00.00.G07", "Sở"), ("000.00.01.G07", "Phòng\x0b1")])
     agencies.import_names([("000.00.00.G07", "Sở\tNội vụ\r\n")])  # white space is text
     assert [entry.name for entry in agencies.entries()] == ["Sở\tNội vụ"]
+
+
+# --- the networks an agency signs in from -----------------------------------
+
+
+def test_an_agency_with_networks_signs_in_only_from_them(hub, db):
+    Directory(lambda: FakeUnitOfWork(db), None).set_networks(H31, ["10.1.2.0/24", "2001:db8::/32"])
+    assert hub.authenticate(token(address="10.1.2.77")) == H31
+    assert hub.authenticate(token(address="2001:db8::5")) == H31
+    assert hub.authenticate(token(address="::ffff:10.1.2.9")) == H31  # IPv4 seen through IPv6
+    for elsewhere in ("10.1.3.1", "127.0.0.1", "", None, "not-an-address"):
+        with pytest.raises(AuthenticationFailed) as caught:
+            hub.authenticate(token(address=elsewhere))
+        assert caught.value.message == "Authentication failed."
+    assert hub.authenticate(token(username=G12, password="pw-g12", address="127.0.0.1")) == G12
+
+
+def test_outside_its_networks_nothing_is_checked_or_counted(strict_hub, db, monkeypatch):
+    """A stranger elsewhere can neither guess the password nor lock the agency out."""
+    Directory(lambda: FakeUnitOfWork(db), None).set_networks(H31, ["192.0.2.10"])
+    checked = []
+    monkeypatch.setattr(
+        "gateway.hub.authentication.verify_password", lambda *args: checked.append(args)
+    )
+    for _ in range(5):
+        with pytest.raises(AuthenticationFailed):
+            strict_hub.authenticate(token(password="guess", address="198.51.100.1"))
+    assert checked == []
+    assert db.agencies[H31].failed_sign_ins == 0 and db.agencies[H31].locked_until is None
+
+
+def test_networks_are_kept_in_their_shortest_form_and_can_be_lifted(hub, db):
+    directory = Directory(lambda: FakeUnitOfWork(db), None)
+    directory.set_networks(H31, ["10.1.2.3/24", "192.0.2.7", "2001:DB8:0::1/128"])
+    assert db.agencies[H31].networks == "10.1.2.0/24 192.0.2.7/32 2001:db8::1/128"
+    with pytest.raises(DirectoryError, match="'10.1.2.300' is not an IP address or network"):
+        directory.set_networks(H31, ["10.1.2.300"])
+    directory.set_networks(H31, [])
+    assert db.agencies[H31].networks is None
+    assert hub.authenticate(token(address="203.0.113.5")) == H31
