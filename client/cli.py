@@ -184,7 +184,9 @@ def _direct_sender(args, password: str, key, cert) -> DirectSender:
 
         directory = HubDirectory(hub_agencies)
     outbox = Outbox(args.data_dir / f"outbox-{args.agency}.sqlite3")
-    return DirectSender(args.agency, password, outbox, directory, key=key, cert=cert)
+    return DirectSender(
+        args.agency, password, outbox, directory, key=key, cert=cert, compress=args.compress
+    )
 
 
 def _send_direct(sender: DirectSender, args) -> int:

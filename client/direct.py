@@ -126,9 +126,12 @@ class DirectSender:
         timeout: float = 60,
         clock: Callable[[], float] = time.time,
         connect: Callable[[str, str], Connector] | None = None,
+        compress: bool = False,
     ):
         """``connect(url, password)`` makes the connector for an inbox (by default, a
-        zeep connector on the packaged WSDL that retries nothing itself)."""
+        zeep connector on the packaged WSDL that retries nothing itself, and sends large
+        requests gzip-compressed if ``compress``: inbox gateways of this software
+        inflate them)."""
         self.agency = agency
         self._password = password
         self._outbox = outbox
@@ -137,6 +140,7 @@ class DirectSender:
         self._timeout = timeout
         self._clock = clock
         self._connect = connect or self._inbox_connector
+        self._compress = compress
         self._connectors: dict[InboxAddress, Connector] = {}
 
     def send(self, document: bytes) -> list[Outcome]:
@@ -210,4 +214,5 @@ class DirectSender:
     def _inbox_connector(self, url: str, password: str) -> Connector:
         return Connector(
             url, self.agency, password, wsdl=PACKAGED_WSDL, timeout=self._timeout, retry_for=0,
+            compress=self._compress,
         )  # fmt: skip

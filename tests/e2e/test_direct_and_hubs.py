@@ -103,6 +103,16 @@ def test_two_agencies_exchange_directly_with_the_inbox_down_for_a_while(tmp_path
                         "send", "--direct", str(third))  # fmt: skip
         assert own.returncode == 0, own.stdout + own.stderr
         assert [m.document_id for m in drain(owner)] == ["000.00.00.G12,2026/11/25,3/TT"]
+
+        # A large one, sent gzip-compressed: the inbox inflates it.
+        large = document(recipients=(H31,), document_id="000.00.00.G12,2026/11/25,4/TT",
+                         attachment=os.urandom(200_000))  # fmt: skip
+        path = tmp_path / "large.edxml"
+        path.write_bytes(large)
+        compressed = lienthong({**env, "H31_INBOX_PASSWORD": "issued-by-h31"}, "--compress",
+                               *direct, "send", "--direct", str(path))  # fmt: skip
+        assert compressed.returncode == 0, compressed.stdout + compressed.stderr
+        assert [m.content for m in drain(owner)] == [large]
     finally:
         stop_hub(inbox)
 
