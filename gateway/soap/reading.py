@@ -3,10 +3,11 @@ in pieces as it arrives when it is large, by the same rules either way.
 
 A request is one of SendDocument, GetDocuments, AckDocument or GetAgencies exactly as the
 contract writes it, or it is Unusual: another operation, an unexpected element, attribute
-or text, a processing instruction, a comment in the header, a DOCTYPE, invalid base64, a
-code that is not one.
+or text, a processing instruction, a comment in the header, a DOCTYPE, a code that is
+not one.
 The Document's base64 is decoded as it is read, and one over the limit is refused
-(TooLarge) at the point where the reading reaches the limit.
+(TooLarge) at the point where the reading reaches the limit; text that is not base64
+leaves the request with no document, which the front refuses.
 """
 
 from __future__ import annotations
@@ -59,9 +60,17 @@ class Unusual(Exception):
     """Not a request of the streamed operations: spyne takes it."""
 
 
+NOT_BASE64 = "Document must be the base64 encoding of an edXML message."
+
+
 class Base64Spool:
     """Decodes base64 text as it arrives, up to ``limit`` bytes: kept in memory up to
-    SPOOL_IN_MEMORY, in a temporary file past that."""
+    SPOOL_IN_MEMORY, in a temporary file past that.
+
+    Text that is not base64 leaves no document (``finish`` gives b"", which the front
+    refuses once the caller is signed in). It is not handed to spyne: spyne would read
+    the whole request into memory several times over, then pass over the characters it
+    does not know and stop at the first padding, storing other bytes than were sent."""
 
     def __init__(self, limit: int):
         self._pieces: list[bytes] = []
@@ -71,22 +80,27 @@ class Base64Spool:
         self._limit = limit
         self._pending = b""
         self._padded = False
+        self._invalid = False
 
     def write(self, text: str) -> None:
+        if self._invalid:
+            return
         encoded = text.encode("ascii", "replace")
         if any(space in encoded for space in _XML_SPACES):  # a search is cheaper than a copy
             encoded = encoded.translate(None, _XML_SPACE)
         encoded = self._pending + encoded if self._pending else encoded
         if self._padded and encoded:
-            raise Unusual("base64 after its padding")
+            return self._not_base64()  # it goes on after its padding
         whole = len(encoded) - len(encoded) % 4
         self._pending = encoded[whole:]
         self._decode(encoded[:whole])
 
     def finish(self) -> bytes:
-        """The decoded bytes (read once, here, for the hub)."""
+        """The decoded bytes (read once, here, for the hub); b"" if they were not base64."""
         if self._pending:
-            raise Unusual("base64 of a length that is not a multiple of 4")
+            self._not_base64()  # its length is not a multiple of 4
+        if self._invalid:
+            return b""
         if self._file is None:
             return self._pieces[0] if len(self._pieces) == 1 else b"".join(self._pieces)
         self._file.seek(0)
@@ -98,8 +112,8 @@ class Base64Spool:
         self._padded = encoded.endswith(b"=")
         try:
             decoded = pybase64.b64decode(encoded, validate=True)
-        except binascii.Error as exc:
-            raise Unusual("not base64") from exc
+        except binascii.Error:
+            return self._not_base64()
         self.size += len(decoded)
         if self.size > self._limit:
             raise TooLarge(f"The document is over {self._limit} bytes; at most {self._limit} "
@@ -112,6 +126,12 @@ class Base64Spool:
             self._file = tempfile.TemporaryFile()
             self._file.writelines((*self._pieces, decoded))
             self._pieces = []
+
+    def _not_base64(self) -> None:
+        self._invalid, self._pending, self._pieces = True, b"", []
+        if self._file is not None:
+            self._file.close()
+            self._file = None
 
 
 class Request:

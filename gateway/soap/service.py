@@ -20,6 +20,7 @@ from gateway.security.wsse import read_username_token
 from gateway.soap import types
 from gateway.soap.faults import to_fault
 from gateway.soap.headers import check_understood
+from gateway.soap.reading import NOT_BASE64
 from gateway.web import metrics
 
 log = logging.getLogger("gateway.soap")
@@ -127,7 +128,7 @@ class LienThongService(Service):
 
 def require_document(content: bytes) -> None:
     if not content or content.isspace():  # (strip() would copy a large document)
-        raise InvalidRequest("Document must be the base64 encoding of an edXML message.")
+        raise InvalidRequest(NOT_BASE64)
 
 
 def once_more_if_unavailable(operation):

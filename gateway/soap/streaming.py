@@ -14,9 +14,11 @@ GetAgencies is answered here as the directory is read: spyne would build the who
 national directory (100,000 agencies, 19 MB of XML) in memory several times over.
 
 Any request it does not recognise as exactly one of these operations — another
-operation, an unexpected element or attribute, malformed XML, invalid base64, a
-DOCTYPE — goes to spyne unchanged (the bytes read so far are replayed from a spool), so
-every fault is the one the contract's own path gives.
+operation, an unexpected element or attribute, malformed XML, a DOCTYPE — goes to spyne
+unchanged (the bytes read so far are replayed from a spool), so every fault is the one
+the contract's own path gives. A Document that is not base64 is refused here, once the
+caller is signed in, with the fault spyne gives a Document of nothing: spyne would read
+such a request whole, and store what it could make of it.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from lxml import etree
 from gateway import ns
 from gateway.hub import directory
 from gateway.soap import streaming, wire
+from gateway.soap.application import GatewaySoapServer
 from tests.builders import G12, H31, H49, document
 from tests.wsgi import InProcessHub, envelope, send_body
 
@@ -173,13 +174,18 @@ def test_an_acknowledgement_gives_the_same_bytes_both_ways(hubs):
     assert b"<tns:Acknowledged>1</tns:Acknowledged>" in answers[0].body
 
 
-def test_the_delivery_operations_never_reach_spyne(hubs):
-    streaming, _ = hubs
+def never_through_spyne(monkeypatch) -> None:
+    """Fail the test if any request reaches spyne."""
 
-    def spyne(environ, start_response):
+    def spyne(server, environ, start_response):
         raise AssertionError("the streaming front handed the request to spyne")
 
-    streaming.app._front._spyne = spyne
+    monkeypatch.setattr(GatewaySoapServer, "__call__", spyne)
+
+
+def test_the_delivery_operations_never_reach_spyne(hubs, monkeypatch):
+    streaming, _ = hubs
+    never_through_spyne(monkeypatch)
     sent = document(recipients=(H31,), document_id="direct-1")
     for agency, body in [
         (G12, send_body(sent)),
@@ -221,13 +227,25 @@ def answers_of(hub, body: str) -> bytes:
     return hub.call(envelope(body, H31, PASSWORD)).body
 
 
-def test_the_directory_never_reaches_spyne_and_pages_through_it(hubs):
+@pytest.mark.parametrize("flaw", ["@@", "QQ===", "QQ==QQ==", "Q"])
+def test_base64_that_is_not_is_refused_without_spyne(hubs, monkeypatch, flaw):
+    """Not handed to spyne, which would read it whole and store what it could make of it;
+    refused once the caller is signed in, as spyne refuses a Document of nothing."""
     streaming, _ = hubs
+    never_through_spyne(monkeypatch)
+    encoded = base64.b64encode(document(recipients=(H31,), attachment=bytes(1_200_000)))
+    body = f"<lt:SendDocument><lt:Document>{encoded.decode()}{flaw}</lt:Document></lt:SendDocument>"
+    before = streaming.row_counts()
+    assert streaming.call(envelope(body, G12, "nope")).fault_code == "Client.Authentication"
+    refused = streaming.call(envelope(body, G12, PASSWORD))
+    assert refused.fault_code == "Client.InvalidRequest"
+    assert b"must be the base64 encoding" in refused.body
+    assert streaming.row_counts() == before
 
-    def spyne(environ, start_response):
-        raise AssertionError("the streaming front handed the request to spyne")
 
-    streaming.app._front._spyne = spyne
+def test_the_directory_never_reaches_spyne_and_pages_through_it(hubs, monkeypatch):
+    streaming, _ = hubs
+    never_through_spyne(monkeypatch)
     streaming.gateway.directory.import_names([(f"000.00.{n:02d}.B02", "Xã") for n in range(25)])
     codes, after = [], ""
     while True:
@@ -241,13 +259,9 @@ def test_the_directory_never_reaches_spyne_and_pages_through_it(hubs):
     assert len(codes) == 28 and codes == sorted(set(codes))
 
 
-def test_a_default_namespace_in_the_header_is_read_as_well(hubs):
+def test_a_default_namespace_in_the_header_is_read_as_well(hubs, monkeypatch):
     streaming, _ = hubs
-
-    def spyne(environ, start_response):
-        raise AssertionError("the streaming front handed the request to spyne")
-
-    streaming.app._front._spyne = spyne
+    never_through_spyne(monkeypatch)
     body = envelope("<lt:GetDocuments/>", H31, PASSWORD).replace(b"wsse:", b"")
     body = body.replace(b'<Security xmlns:wsse="', b'<Security xmlns="')
     assert streaming.call(body).status == 200
