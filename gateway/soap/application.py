@@ -31,6 +31,8 @@ SERVICE_NAME = "LienThongGateway"
 DEFAULT_ADDRESS = Settings().public_url
 """The address written into ``wsdl/lienthong.wsdl``; a running hub publishes its own."""
 
+log = logging.getLogger("gateway.soap")
+
 for _noisy in ("spyne.protocol", "spyne.server", "spyne.application", "spyne.model"):
     # spyne logs whole request bodies on errors; faults are logged by log_fault instead.
     logging.getLogger(_noisy).setLevel(logging.CRITICAL)
@@ -48,6 +50,7 @@ class GatewayApplication(Application):
                 validator="lxml",
                 max_bytes=settings.max_request_bytes,
                 max_depth=settings.max_xml_depth,
+                max_document_bytes=settings.max_document_bytes,
                 huge_tree=True,
             ),
             out_protocol=Soap11(),
@@ -59,6 +62,23 @@ class GatewayApplication(Application):
 
 class GatewaySoapServer(WsgiApplication):
     """spyne's WSGI server, with every fault mapped onto the gateway's catalogue."""
+
+    def handle_rpc(self, req_env, start_response):
+        """spyne's answer; Server.Internal, as a SOAP fault, for an error spyne lets
+        escape before it answers (the server would send a bare HTTP 500)."""
+        started = []
+
+        def starting(*args):
+            started.append(True)
+            return start_response(*args)
+
+        try:
+            return super().handle_rpc(req_env, starting)
+        except Exception:
+            if started:
+                raise
+            log.exception("spyne failed on a request")
+            return fault_response(GatewayError(), start_response)
 
     def handle_error(self, p_ctx, others, error, start_response):
         if isinstance(error, Fault):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -54,6 +55,8 @@ from gateway.web import metrics
 log = logging.getLogger("gateway.soap")
 
 READ_BYTES = 2**16
+_INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*")
+"""An xs:integer, with the white space its schema type collapses."""
 LEASED_WITH_BYTES = 64 * 1024
 """Documents up to this size are read with their lease (one transaction, not two): a
 GetDocuments of 100 holds at most 6.4 MB of them; larger ones are read piece by piece."""
@@ -222,13 +225,13 @@ class StreamingFront:
 
 
 def _count(text: str | None) -> int | None:
-    """MaxCount's value; Unusual unless it is an integer of at least 1."""
+    """MaxCount's value; Unusual unless it is an integer of at least 1, written as XML
+    Schema writes one (Python's int() would also take other scripts' digits)."""
     if text is None:
         return None
-    try:
-        count = int(text.strip())
-    except ValueError as exc:
-        raise Unusual("MaxCount is not an integer") from exc
+    if not _INTEGER.fullmatch(text):
+        raise Unusual("MaxCount is not an integer")
+    count = int(text)
     if count < 1:
         raise Unusual("MaxCount below 1")
     return count
