@@ -345,4 +345,12 @@ def read_in_pieces(body: bytes, settings: Settings) -> Request:
     parser = etree.XMLParser(target=reader, **PARSER_OPTIONS)
     parser.feed(body)
     parser.close()
+    refuse_passed_over_errors(parser)
     return reader.request
+
+
+def refuse_passed_over_errors(parser: etree.XMLParser) -> None:
+    """Unusual if the parser has passed over an error so far: lxml's parser with a
+    target reads on past an undeclared namespace prefix, which its tree parser refuses."""
+    if parser.feed_error_log.filter_from_errors():
+        raise Unusual("an error the parser passed over")

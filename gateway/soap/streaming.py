@@ -48,6 +48,7 @@ from gateway.soap.reading import (
     RequestReader,
     Unusual,
     read_tree,
+    refuse_passed_over_errors,
 )
 from gateway.soap.service import once_more_if_unavailable, require_document
 from gateway.web import metrics
@@ -115,7 +116,9 @@ class _Intake:
                 raise TooLarge(f"The request is over {limit} bytes; at most that "
                                "many are accepted.")  # fmt: skip
             parser.feed(chunk)
+            refuse_passed_over_errors(parser)
         parser.close()
+        refuse_passed_over_errors(parser)
         return reader.request
 
     def replay(self, environ) -> dict:
