@@ -16,7 +16,7 @@ import zlib
 
 from gateway.errors import EmptyRequest, GatewayError, InvalidRequest, TooLarge
 from gateway.soap.reading import SPOOL_IN_MEMORY
-from gateway.soap.streaming import fault_response
+from gateway.soap.streaming import SPOOLED_BODY, fault_response
 
 GZIP_BITS = 16 + zlib.MAX_WBITS
 WINDOW_BITS = {"gzip": GZIP_BITS, "x-gzip": GZIP_BITS, "deflate": zlib.MAX_WBITS}
@@ -51,7 +51,7 @@ class Inflating:
         except GatewayError as error:
             return fault_response(error, start_response)
         plain = {k: v for k, v in environ.items() if k != "HTTP_CONTENT_ENCODING"}
-        plain.update({"wsgi.input": body, "CONTENT_LENGTH": str(length)})
+        plain.update({"wsgi.input": body, "CONTENT_LENGTH": str(length), SPOOLED_BODY: True})
         return self._app(plain, start_response)
 
     def _inflate(self, environ, coding: str):

@@ -61,6 +61,9 @@ _INTEGER = re.compile(r"[ \t\r\n]*[+-]?[0-9]+[ \t\r\n]*")
 LEASED_WITH_BYTES = 64 * 1024
 """Documents up to this size are read with their lease (one transaction, not two): a
 GetDocuments of 100 holds at most 6.4 MB of them; larger ones are read piece by piece."""
+SPOOLED_BODY = "lienthong.spooled_body"
+"""Set in a request's environ when its body is a spool the hub wrote (an inflated
+request): it can be read again from its start, so it is not copied for spyne."""
 WHOLE_UP_TO = SPOOL_IN_MEMORY
 """Requests up to this size are parsed in one call and read from their tree: an event
 parser calls back into Python for every event, handing the interpreter lock back and
@@ -84,10 +87,12 @@ class _Replay:
 
 
 class _Intake:
-    """Reads a request body, keeping a copy of the raw bytes for spyne."""
+    """Reads a request body, keeping a copy of the raw bytes for spyne (unless the body
+    is a spool of the hub's own, which is read again from its start)."""
 
     def __init__(self, environ, settings: Settings):
         self.stream = environ["wsgi.input"]
+        self._spooled = bool(environ.get(SPOOLED_BODY))
         length = environ.get("CONTENT_LENGTH") or ""
         self._remaining = int(length) if length.strip().isdigit() else None
         self._settings = settings
@@ -100,10 +105,11 @@ class _Intake:
             self.raw = io.BytesIO(body)
             return read_tree(etree.fromstring(body, etree.XMLParser(**PARSER_OPTIONS)),
                               body, self._settings)  # fmt: skip
-        self.raw = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+        if not self._spooled:
+            self.raw = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         reader = RequestReader(self._settings)
         parser = etree.XMLParser(target=reader, **PARSER_OPTIONS)
-        limit = self._settings.max_request_bytes
+        limit, taken = self._settings.max_request_bytes, 0
         while self._remaining != 0:
             want = READ_BYTES if self._remaining is None else min(READ_BYTES, self._remaining)
             chunk = self.stream.read(want)
@@ -111,8 +117,10 @@ class _Intake:
                 break
             if self._remaining is not None:
                 self._remaining -= len(chunk)
-            self.raw.write(chunk)
-            if self.raw.tell() > limit:
+            taken += len(chunk)
+            if not self._spooled:
+                self.raw.write(chunk)
+            if taken > limit:
                 raise TooLarge(f"The request is over {limit} bytes; at most that "
                                "many are accepted.")  # fmt: skip
             parser.feed(chunk)
@@ -123,6 +131,9 @@ class _Intake:
 
     def replay(self, environ) -> dict:
         """``environ`` with the body as it came, for spyne."""
+        if self._spooled:
+            self.stream.seek(0)
+            return environ
         return {**environ, "wsgi.input": _Replay(self.raw, self.stream)}
 
 

@@ -4,6 +4,7 @@ requests the clients compressed inflated."""
 import base64
 import gzip
 import os
+import tempfile
 import uuid
 import zlib
 
@@ -106,6 +107,33 @@ def test_an_operation_spyne_answers_is_read_inflated_too(hub):
     assert answer.status == 200, answer.body
     response = etree.fromstring(answer.body).find(f".//{{{ns.GATEWAY}}}GetStatisticsResponse")
     assert response is not None
+
+
+def test_a_large_compressed_request_for_spyne_is_read_again_from_its_spool(hub, monkeypatch):
+    """The front hands spyne the inflated spool itself, not a copy of it."""
+    attachment = os.urandom(1_500_000)
+    body = send_body(document(document_id=f"G12,{uuid.uuid4().hex}", attachment=attachment))
+    request = envelope(body.replace("</lt:SendDocument>", "<lt:Other/></lt:SendDocument>"),
+                       G12, PASSWORD)  # fmt: skip
+    spools = []
+    with monkeypatch.context() as patch:
+        patch.setattr(tempfile, "SpooledTemporaryFile",
+                      counted(tempfile.SpooledTemporaryFile, spools))  # fmt: skip
+        answer = hub.call(gzip.compress(request), headers={"Content-Encoding": "gzip"})
+    as_it_is = hub.call(request.replace(b"<wsse:Nonce>", b"<wsse:Nonce>A"))
+    assert answer.fault_code == as_it_is.fault_code == "Client.InvalidRequest"
+    assert etree.fromstring(answer.body).findtext(".//faultstring") == etree.fromstring(
+        as_it_is.body
+    ).findtext(".//faultstring")
+    assert len(spools) == 1  # the inflated body
+
+
+def counted(factory, made: list):
+    def make(*args, **kwargs):
+        made.append(factory(*args, **kwargs))
+        return made[-1]
+
+    return make
 
 
 def test_a_compressed_request_gets_the_fault_it_would_get_as_it_is(hub):
