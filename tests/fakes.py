@@ -134,11 +134,13 @@ class _Agencies:
     def names(self, codes):
         return {code: self._db.agencies[code].name for code in codes if code in self._db.agencies}
 
-    def with_quotas(self):
-        return sorted(
-            (a for a in self.list() if (a.quota_per_minute, a.quota_bytes_per_day) != (None, None)),
-            key=lambda agency: agency.code,
-        )
+    def with_own_limits(self):
+        own = [
+            agency
+            for agency in self.list()
+            if (agency.quota_per_minute, agency.quota_bytes_per_day, agency.networks) != (None,) * 3
+        ]
+        return sorted(own, key=lambda agency: agency.code)
 
     def upsert_names(self, batch):
         for agency in batch:

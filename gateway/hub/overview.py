@@ -1,5 +1,5 @@
 """What the operator's dashboard shows: volume, backlog, what nobody picked up, refusals,
-failed forwards, sign-ins locked, quotas."""
+failed forwards, sign-ins locked, quotas and networks."""
 
 from __future__ import annotations
 
@@ -23,8 +23,9 @@ class Overview:
     """Messages sent per agency code and Vietnam day."""
     names: dict[str, str]
     """The names of the agencies in the volume and the backlog, by code."""
-    quotas: tuple[Agency, ...]
-    """The agencies whose own quotas replace the defaults, by code."""
+    own_limits: tuple[Agency, ...]
+    """The agencies whose own quotas replace the defaults, or whose requests are accepted
+    only from the networks they name, by code."""
     backlog: tuple[Backlog, ...]
     not_picked_up: tuple[Stale, ...]
     refusals: tuple[AgencyEvent, ...]
@@ -57,7 +58,7 @@ def overview(
         days=tuple(first + timedelta(days=n) for n in range(days)),
         volume={code: dict(counts) for code, counts in sorted(volume.items())},
         names=uow.agencies.names({*volume, *(row.inbox for row in backlog)}),
-        quotas=tuple(uow.agencies.with_quotas()),
+        own_limits=tuple(uow.agencies.with_own_limits()),
         backlog=backlog,
         not_picked_up=tuple(uow.traffic.stale(now - timedelta(hours=stale_hours))),
         refusals=tuple(uow.events.recent("refused", 20)),

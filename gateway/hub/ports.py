@@ -63,8 +63,8 @@ class AgencyRepository(Protocol):
     def names(self, codes: Iterable[str]) -> dict[str, str]:
         """The names of the agencies among ``codes`` that are registered, by code."""
 
-    def with_quotas(self) -> Sequence[Agency]:
-        """The agencies with a quota of their own, by code."""
+    def with_own_limits(self) -> Sequence[Agency]:
+        """The agencies with a quota or allowed networks of their own, by code."""
 
     def locked(self, now: datetime) -> Sequence[Agency]:
         """The agencies whose sign-ins are locked at ``now``, by code."""

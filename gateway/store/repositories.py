@@ -112,9 +112,11 @@ class SqlAgencies:
             found.update((code, name) for code, name in self._conn.execute(query))
         return found
 
-    def with_quotas(self) -> Sequence[Agency]:
+    def with_own_limits(self) -> Sequence[Agency]:
         query = select(agencies).where(
-            agencies.c.quota_per_minute.is_not(None) | agencies.c.quota_bytes_per_day.is_not(None)
+            agencies.c.quota_per_minute.is_not(None)
+            | agencies.c.quota_bytes_per_day.is_not(None)
+            | agencies.c.networks.is_not(None)
         )
         return [_agency(row) for row in self._conn.execute(query.order_by(agencies.c.code))]
 

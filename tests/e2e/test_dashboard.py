@@ -25,6 +25,7 @@ def hub(tmp_path_factory):
     added = running.admin("operator", "add", OPERATOR, "--password-stdin", stdin=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     assert running.admin("agency", "set-quota", H49, "--per-minute", "30").returncode == 0
+    assert running.admin("agency", "set-networks", H49, "10.0.0.0/8").returncode == 0
     sender = Connector(running.url, G12, running.passwords[G12])
     for n in range(3):
         sender.send(document(document_id=f"G12,dashboard,{n}"))
@@ -68,7 +69,9 @@ def test_an_operator_signs_in_and_sees_what_was_sent(hub, tmp_path):
         for recipient in (H31, H49):
             assert page.inner_text(f'#backlog tr[data-inbox="{recipient}"] .pending') == "3"
         assert "Client.XMLSyntax" in page.inner_text("#refusals")
-        assert H49 in page.inner_text("#quotas") and "30" in page.inner_text("#quotas")
+        limits = f'#limits tr[data-agency="{H49}"]'
+        assert page.inner_text(f"{limits} .n") == "30"
+        assert page.inner_text(f"{limits} .networks") == "10.0.0.0/8"
         assert f"Signed in as {OPERATOR}" in page.inner_text("body")
         screenshot = tmp_path / "dashboard.png"
         page.screenshot(path=str(screenshot), full_page=True)

@@ -92,7 +92,7 @@ def test_the_overview_names_only_the_agencies_it_shows(database_url):
 
     seen = gateway.hub.overview()
     assert seen.names == {G12: f"Cơ quan {G12}", H31: f"Cơ quan {H31}"}
-    assert [(a.code, a.quota_per_minute) for a in seen.quotas] == [(H49, 30)]
+    assert [(a.code, a.quota_per_minute) for a in seen.own_limits] == [(H49, 30)]
     codes = [f"000.{n // 100:02d}.{n % 100:02d}.K05" for n in range(1200)] + ["000.00.00.Z99"]
     with gateway.reading() as uow:
         assert len(uow.agencies.names(codes)) == 1200  # in batches; the unknown left out
