@@ -28,7 +28,8 @@ import logging
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
@@ -38,7 +39,6 @@ from gateway.hub.hub import Hub
 from gateway.security.wsse import UsernameToken, read_username_token
 from gateway.settings import Settings
 from gateway.soap import wire
-from gateway.soap.addresses import ClientAddress
 from gateway.soap.faults import log_fault, to_fault
 from gateway.soap.headers import check_understood
 from gateway.soap.reading import (
@@ -52,6 +52,9 @@ from gateway.soap.reading import (
 )
 from gateway.soap.service import once_more_if_unavailable, require_document
 from gateway.web import metrics
+
+if TYPE_CHECKING:
+    from gateway.soap.application import GatewaySoapServer
 
 log = logging.getLogger("gateway.soap")
 
@@ -141,12 +144,15 @@ class StreamingFront:
     """Answers SendDocument, GetDocuments, AckDocument and GetAgencies; hands spyne
     everything else."""
 
-    def __init__(self, hub: Hub, directory: Directory, settings: Settings, spyne: Callable):
+    def __init__(
+        self, hub: Hub, directory: Directory, settings: Settings, spyne: GatewaySoapServer
+    ):
         self._hub = hub
         self._directory = directory
         self._settings = settings
         self._spyne = spyne
-        self._client_address = ClientAddress(settings.trusted_proxies)
+        self._client_address = spyne.app.client_address
+        """Where a request came from, read as on spyne's path."""
 
     def __call__(self, environ, start_response) -> Iterator[bytes] | list[bytes]:
         intake = _Intake(environ, self._settings)
