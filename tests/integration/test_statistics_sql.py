@@ -99,6 +99,20 @@ def test_the_overview_names_only_the_agencies_it_shows(database_url):
     gateway.engine.dispose()
 
 
+def test_the_overview_lists_the_agencies_with_limits_of_their_own(database_url):
+    gateway = build_gateway(Settings(db_url=database_url))
+    for code in (G12, H31, H49):
+        gateway.directory.add(code, f"Cơ quan {code}", "pw")
+    gateway.directory.set_networks(H49, ["10.1.0.0/16", "192.0.2.7"])
+    gateway.directory.set_quota(H31, bytes_per_day=1000)
+    gateway.directory.set_networks(G12, ["10.2.0.0/16"])
+    gateway.directory.set_networks(G12, [])  # from anywhere again
+    own = {a.code: (a.quota_bytes_per_day, a.networks) for a in gateway.hub.overview().own_limits}
+    assert list(own) == [H31, H49]
+    assert own == {H31: (1000, None), H49: (None, "10.1.0.0/16 192.0.2.7/32")}
+    gateway.engine.dispose()
+
+
 def test_the_overview_lists_who_is_locked_out_now(database_url):
     gateway = build_gateway(Settings(db_url=database_url, max_failed_sign_ins=1))
     for code in (G12, H31):

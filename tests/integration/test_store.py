@@ -387,16 +387,6 @@ def test_an_unreachable_database_is_unavailable():
         gw.hub.fetch(H31, 10)
 
 
-def test_the_overview_lists_the_agencies_with_limits_of_their_own(gateway):
-    gateway.directory.set_networks(H49, ["10.1.0.0/16", "192.0.2.7"])
-    gateway.directory.set_quota(H31, bytes_per_day=1000)
-    gateway.directory.set_networks(G12, ["10.2.0.0/16"])
-    gateway.directory.set_networks(G12, [])  # from anywhere again
-    own = {a.code: (a.quota_bytes_per_day, a.networks) for a in gateway.hub.overview().own_limits}
-    assert list(own) == [H31, H49]
-    assert own == {H31: (1000, None), H49: (None, "10.1.0.0/16 192.0.2.7/32")}
-
-
 def test_quotas_count_from_the_database(database_url):
     from gateway.errors import Busy
 
