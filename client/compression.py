@@ -8,7 +8,7 @@ so the connector compresses only when asked.
 
 from __future__ import annotations
 
-import zlib
+import gzip
 
 from zeep.transports import Transport
 
@@ -29,12 +29,6 @@ class CompressingTransport(Transport):
         if len(message) >= self._compress_from:
             if isinstance(message, str):
                 message = message.encode("utf-8")
-            message = gzip_compressed(message)
+            message = gzip.compress(message, compresslevel=LEVEL, mtime=0)
             headers = {**headers, "Content-Encoding": "gzip"}
         return super().post(address, message, headers)
-
-
-def gzip_compressed(data: bytes) -> bytes:
-    """``data`` as one gzip member, at zlib's fastest level."""
-    compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush()
