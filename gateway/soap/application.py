@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import inspect
+import io
 import logging
 import threading
 from importlib import resources
@@ -19,6 +20,7 @@ from gateway.hub.directory import Directory
 from gateway.hub.hub import Hub
 from gateway.settings import Settings
 from gateway.soap.addresses import ClientAddress
+from gateway.soap.bodies import declared_length, refuse_cut_short
 from gateway.soap.compression import compressing
 from gateway.soap.faults import log_fault, normalize, to_fault
 from gateway.soap.inflating import Inflating
@@ -142,9 +144,10 @@ class GatewayWsgi:
         self._ops_token = settings.ops_token
         self._admin_port = str(settings.admin_port) if settings.admin_port else None
         self._soap = build_soap_server(settings, hub, directory)
-        front = self._soap
         if settings.streaming:
             front = StreamingFront(hub, directory, settings, self._soap)
+        else:
+            front = _read_before(self._soap)
         self._front = Inflating(front, settings.max_request_bytes)
         self._max_request_bytes = settings.max_request_bytes
         self._gzip_from = settings.gzip_from_bytes
@@ -217,15 +220,14 @@ class GatewayWsgi:
         return [body]
 
     def _refuse_body(self, environ):
-        length = environ.get("CONTENT_LENGTH") or ""
-        if not length.strip().isdigit():
+        length = declared_length(environ)
+        if length is None:
             return None
-        if int(length) > self._max_request_bytes:
+        if length > self._max_request_bytes:
             return TooLarge(
-                f"The request is {int(length)} bytes; at most {self._max_request_bytes} "
-                "are accepted."
+                f"The request is {length} bytes; at most {self._max_request_bytes} are accepted."
             )
-        if int(length) == 0:
+        if length == 0:
             return EmptyRequest()
         return None
 
@@ -236,6 +238,24 @@ def _method_not_allowed(allowed: str, message: str, start_response):
         InvalidRequest(message), start_response,
         status="405 Method Not Allowed", headers=[("Allow", allowed)],
     )  # fmt: skip
+
+
+def _read_before(spyne: GatewaySoapServer):
+    """spyne without the streaming front: the body read before spyne reads it (spyne
+    holds it whole anyway), so that one cut short is refused as the front refuses it."""
+
+    def answer(environ, start_response):
+        length = declared_length(environ)
+        if length is None:
+            return spyne(environ, start_response)
+        body = environ["wsgi.input"].read(length)
+        try:
+            refuse_cut_short(len(body), length)
+        except GatewayError as error:
+            return fault_response(error, start_response)
+        return spyne({**environ, "wsgi.input": io.BytesIO(body)}, start_response)
+
+    return answer
 
 
 def _released(response, release):

@@ -15,6 +15,7 @@ import tempfile
 import zlib
 
 from gateway.errors import EmptyRequest, GatewayError, InvalidRequest, TooLarge
+from gateway.soap.bodies import declared_length, refuse_cut_short
 from gateway.soap.reading import SPOOL_IN_MEMORY
 from gateway.soap.streaming import SPOOLED_BODY, fault_response
 
@@ -57,8 +58,7 @@ class Inflating:
     def _inflate(self, environ, coding: str):
         """The request's body inflated into a spool, and its length."""
         stream = environ["wsgi.input"]
-        declared = environ.get("CONTENT_LENGTH") or ""
-        remaining = int(declared) if declared.strip().isdigit() else None
+        remaining = declared_length(environ)
         spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
         inflater = zlib.decompressobj(WINDOW_BITS[coding])
         read = 0
@@ -73,6 +73,8 @@ class Inflating:
                 raise TooLarge(f"The request is over {self._limit} bytes; at most that "
                                "many are accepted.")  # fmt: skip
             inflater = self._feed(inflater, piece, coding, spool)
+        if remaining:
+            refuse_cut_short(read, read + remaining)
         if read and not inflater.eof:
             raise InvalidRequest(f"The request's {coding} data end before their stream does.")
         length = spool.tell()

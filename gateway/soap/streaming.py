@@ -39,6 +39,7 @@ from gateway.hub.hub import Hub
 from gateway.security.wsse import UsernameToken, read_username_token
 from gateway.settings import Settings
 from gateway.soap import wire
+from gateway.soap.bodies import declared_length, refuse_cut_short
 from gateway.soap.faults import log_fault, to_fault
 from gateway.soap.headers import check_understood
 from gateway.soap.reading import (
@@ -96,8 +97,7 @@ class _Intake:
     def __init__(self, environ, settings: Settings):
         self.stream = environ["wsgi.input"]
         self._spooled = bool(environ.get(SPOOLED_BODY))
-        length = environ.get("CONTENT_LENGTH") or ""
-        self._remaining = int(length) if length.strip().isdigit() else None
+        self._remaining = declared_length(environ)
         self._settings = settings
         self.raw = io.BytesIO()
 
@@ -105,6 +105,7 @@ class _Intake:
         """The request, read whole or in pieces; TooLarge as soon as a limit is passed."""
         if self._remaining is not None and self._remaining <= WHOLE_UP_TO:
             body = self.stream.read(self._remaining)
+            refuse_cut_short(len(body), self._remaining)
             self.raw = io.BytesIO(body)
             return read_tree(etree.fromstring(body, etree.XMLParser(**PARSER_OPTIONS)),
                               body, self._settings)  # fmt: skip
@@ -128,6 +129,8 @@ class _Intake:
                                "many are accepted.")  # fmt: skip
             parser.feed(chunk)
             refuse_passed_over_errors(parser)
+        if self._remaining:
+            refuse_cut_short(taken, taken + self._remaining)
         parser.close()
         refuse_passed_over_errors(parser)
         return reader.request

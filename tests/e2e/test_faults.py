@@ -2,6 +2,7 @@
 
 import base64
 import http.client
+import socket
 import uuid
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -207,6 +208,30 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(hub):
     root = etree.fromstring(response.read())
     assert root.findtext(".//faultcode") == "soap11env:Client.TooLarge"
     connection.close()
+
+
+def test_a_body_cut_short_of_its_content_length_is_refused_and_not_stored(hub):
+    encoded = base64.b64encode(document(document_id="000.00.00.G12,2024/05/03,7/CUT")).decode()
+    body = ENVELOPE.format(
+        header=security_header(G12, hub.passwords[G12]),
+        body=f"<lt:SendDocument><lt:Document>{encoded}</lt:Document></lt:SendDocument>",
+    ).encode()
+    address = urlsplit(hub.url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as sock:
+        sock.sendall(
+            f"POST {address.path} HTTP/1.1\r\nHost: {address.netloc}\r\n"
+            f"Content-Type: text/xml; charset=utf-8\r\nContent-Length: {len(body) + 10}\r\n"
+            "\r\n".encode()
+            + body
+        )
+        sock.shutdown(socket.SHUT_WR)  # the client goes away ten bytes short
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == 500
+        root = etree.fromstring(response.read())
+    assert root.findtext(".//faultcode") == "soap11env:Client.InvalidRequest"
+    unknown = refused(lambda: connect(hub, G12).status("000.00.00.G12,2024/05/03,7/CUT"))
+    assert unknown == "Client.UnknownDocument"
 
 
 def test_a_document_over_the_limit_is_too_large(hub):

@@ -246,3 +246,17 @@ def test_requests_beyond_what_a_worker_handles_at_once_are_busy(tmp_path):
     assert response.fault_code == "Server.Busy"
     assert etree.fromstring(response.body).findtext(f".//{{{ns.GATEWAY}}}RetryAfter") == "1"
     hub.gateway.engine.dispose()
+
+
+@pytest.mark.parametrize("coding", ["", "gzip"])
+def test_a_body_cut_short_of_its_content_length_is_refused(hub, coding):
+    whole = signed_in(send_body(document()))
+    body = gzip.compress(whole) if coding else whole
+    before = hub.row_counts()
+    response = hub.call(
+        body, content_length=len(body) + 100, headers={"Content-Encoding": coding or "identity"}
+    )
+    assert response.status == 500
+    assert response.fault_code == "Client.InvalidRequest"
+    assert f"after {len(body)} of the {len(body) + 100} bytes".encode() in response.body
+    assert hub.row_counts() == before
