@@ -10,6 +10,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from gateway.hub.hub import Hub
 from gateway.hub.operators import SESSION_HOURS, Operators
+from gateway.soap.bodies import declared_length
 
 COOKIE = "lienthong_session"
 MAX_FORM_BYTES = 4096
@@ -79,10 +80,7 @@ class Dashboard:
 
 
 def _form(environ) -> dict[str, str]:
-    try:
-        length = min(int(environ.get("CONTENT_LENGTH") or 0), MAX_FORM_BYTES)
-    except ValueError:
-        length = 0
+    length = min(declared_length(environ) or 0, MAX_FORM_BYTES)
     raw = environ["wsgi.input"].read(length).decode("utf-8", "replace")
     return {key: values[0] for key, values in parse_qs(raw).items()}
 

@@ -10,12 +10,14 @@ from gateway.bootstrap import build_gateway, build_wsgi_app
 from gateway.settings import Settings
 
 
-def post_sign_in(app, name: str, password: str) -> dict:
+def post_sign_in(app, name: str, password: str, length: str | None = None) -> dict:
+    """POST the sign-in form, its Content-Length ``length`` if given."""
     form = urlencode({"name": name, "password": password}).encode()
     environ: dict = {}
     setup_testing_defaults(environ)
     environ.update(
-        REQUEST_METHOD="POST", PATH_INFO="/dashboard/login", CONTENT_LENGTH=str(len(form)),
+        REQUEST_METHOD="POST", PATH_INFO="/dashboard/login",
+        CONTENT_LENGTH=str(len(form)) if length is None else length,
         CONTENT_TYPE="application/x-www-form-urlencoded", **{"wsgi.input": io.BytesIO(form)},
     )  # fmt: skip
     answer = {}
@@ -38,3 +40,11 @@ def test_the_session_cookie_stays_on_the_dashboard_and_on_https(tmp_path, public
     assert {"Path=/dashboard", "HttpOnly", "SameSite=Strict"} <= set(flags)
     assert ("Secure" in flags) == public_url.startswith("https://")
     assert post_sign_in(app, "Trực ban", "sai")["status"].startswith("401")
+
+
+@pytest.mark.parametrize("length", ["-1", "", "many"])
+def test_a_form_without_a_usable_length_is_not_read(tmp_path, length):
+    settings = Settings(db_url=f"sqlite:///{tmp_path / 'hub.db'}")
+    build_gateway(settings).operators.add("Trực ban", "đúng rồi")
+    app = build_wsgi_app(settings)
+    assert post_sign_in(app, "Trực ban", "đúng rồi", length)["status"].startswith("401")
