@@ -222,7 +222,9 @@ class GatewayWsgi:
     def _refuse_body(self, environ):
         length = declared_length(environ)
         if length is None:
-            return None
+            if (environ.get("CONTENT_LENGTH") or "").strip():
+                return InvalidRequest("The request's Content-Length is not a number of bytes.")
+            return None  # chunked: limits are counted as it is read
         if length > self._max_request_bytes:
             return TooLarge(
                 f"The request is {length} bytes; at most {self._max_request_bytes} are accepted."

@@ -42,7 +42,7 @@ def test_the_session_cookie_stays_on_the_dashboard_and_on_https(tmp_path, public
     assert post_sign_in(app, "Trực ban", "sai")["status"].startswith("401")
 
 
-@pytest.mark.parametrize("length", ["-1", "", "many"])
+@pytest.mark.parametrize("length", ["-1", "", "many", "²"])
 def test_a_form_without_a_usable_length_is_not_read(tmp_path, length):
     settings = Settings(db_url=f"sqlite:///{tmp_path / 'hub.db'}")
     build_gateway(settings).operators.add("Trực ban", "đúng rồi")

@@ -260,3 +260,12 @@ def test_a_body_cut_short_of_its_content_length_is_refused(hub, coding):
     assert response.fault_code == "Client.InvalidRequest"
     assert f"after {len(body)} of the {len(body) + 100} bytes".encode() in response.body
     assert hub.row_counts() == before
+
+
+@pytest.mark.parametrize("length", ["²", "٣", "-1", "4k"])
+def test_a_content_length_that_is_not_a_number_is_refused(hub, length):
+    before = hub.row_counts()
+    response = hub.call(signed_in(send_body(document())), content_length=length)
+    assert response.fault_code == "Client.InvalidRequest"
+    assert b"Content-Length is not a number" in response.body
+    assert hub.row_counts() == before
