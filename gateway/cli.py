@@ -197,6 +197,11 @@ def _parser() -> argparse.ArgumentParser:
     stats.add_argument("--stale-hours", type=int, default=24, help="'not picked up' after")
     stats.set_defaults(run=_stats)
 
+    trace = commands.add_parser("trace", help="print a document's timeline at each recipient")
+    trace.add_argument("document_id", metavar="DOCUMENT_ID")
+    trace.add_argument("--sender", help="only the document this agency sent")
+    trace.set_defaults(run=_trace)
+
     audit = commands.add_parser("audit", help="check and export the evidence log")
     audit_commands = audit.add_subparsers(title="audit commands")
     verify = audit_commands.add_parser("verify", help="walk the evidence chain")
@@ -365,6 +370,28 @@ def _stats(args, settings: Settings) -> None:
 def _age(delta) -> str:
     hours, seconds = divmod(int(delta.total_seconds()), 3600)
     return f"{hours}h{seconds // 60:02d}m"
+
+
+def _trace(args, settings: Settings) -> None:
+    from gateway.bootstrap import build_gateway
+
+    found = build_gateway(settings).hub.trace(args.document_id, args.sender)
+    if not found.documents:
+        sender = f" from {args.sender}" if args.sender else ""
+        raise _UserError(f"no document {args.document_id!r}{sender} was sent through this hub")
+    for document in found.documents:
+        sender = f"{document.sender} {found.names.get(document.sender, '')}".strip()
+        print(f"{document.document_id}  from {sender}  at {document.received_at.isoformat()}")
+        if document.subject:
+            print(f"  {document.subject}")
+        for row in document.recipients:
+            latest = row.latest_status
+            status = f"{latest.status_code} {latest.description}" if latest else "-"
+            print(f"  {row.recipient:<18} {row.transport_state:<13} {status}")
+            for entry in row.entries:
+                code = f" {entry.status_code}" if entry.status_code else ""
+                detail = f": {entry.description}" if entry.description else ""
+                print(f"    {entry.at.isoformat()}  {entry.event}{code}{detail}")
 
 
 def _audit_verify(args, settings: Settings) -> int:

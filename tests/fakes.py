@@ -188,14 +188,14 @@ class _Messages:
         self.add_deliveries(len(self._db.documents) - 1, document.deliveries, document.received_at)
 
     def add_deliveries(self, document_pk, deliveries, made_at):
-        document = self._db.documents[document_pk]
+        stored = document = self._db.documents[document_pk]
         if deliveries:
             document = replace(document, deliveries=document.deliveries + tuple(
                 d for d in deliveries if d not in document.deliveries
             ))  # fmt: skip
             self._db.documents[document_pk] = document
         for row in self._db.rows:
-            if row.document.idempotency_key == document.idempotency_key:
+            if row.document is stored:
                 row.document = document
         for d in deliveries:
             self._db.rows.append(
@@ -280,6 +280,14 @@ class _Messages:
             keep=lambda row: True,
         )
 
+    def senders_of(self, document_id, limit):
+        senders = [
+            d.sender
+            for d in reversed(self._db.documents)
+            if d.document_id == document_id and d.kind is MessageKind.DOCUMENT
+        ]
+        return list(dict.fromkeys(senders))[:limit]
+
     def received_original(self, recipient, document_id):
         return self._original(
             lambda row: (
@@ -326,6 +334,7 @@ class _Messages:
             sender=document.sender,
             document_id=document.document_id,
             received_at=document.received_at,
+            subject=document.subject,
             deliveries=tuple(
                 OriginalDelivery(row.recipient, row.message_id, row.state, row.lease_count > 0)
                 for row in self._db.rows

@@ -31,9 +31,11 @@ from gateway.hub.model import (
     AckResult,
     Backlog,
     InboxMessage,
+    OriginalDocument,
     SendResult,
     SendStatus,
     Stale,
+    Trace,
 )
 from gateway.hub.overview import Overview, overview
 from gateway.hub.ports import DuplicateKey, UnitOfWork
@@ -47,6 +49,8 @@ from gateway.settings import Settings
 
 DEFAULT_FETCH = 10
 MAX_ACK_IDS = 1000
+MAX_TRACED = 20
+"""Documents of different senders an operator's search by DocumentId shows at most."""
 NONCE_PURGE_INTERVAL = timedelta(seconds=1)
 """How often a sign-in also deletes the expired nonces: often, so that each time deletes
 few (a minute's worth at a thousand requests a second held the others for 150 ms)."""
@@ -69,6 +73,14 @@ def _guards_a_replay(caller: Caller) -> bool:
     """Whether ``caller``'s nonce is all that refuses a replay of its request: that of a
     PasswordDigest. (A request with the password in it gives the password away anyway.)"""
     return isinstance(caller, UsernameToken) and caller.digest and caller.nonce is not None
+
+
+def _timeline(uow: UnitOfWork, document: OriginalDocument) -> SendStatus:
+    """``document``'s delivery timeline, from the events recorded for its deliveries."""
+    events = uow.messages.events_for(
+        document.document_id, [d.message_id for d in document.deliveries]
+    )
+    return timeline.assemble(document, events)
 
 
 class Hub:
@@ -400,10 +412,18 @@ class Hub:
                 raise UnknownDocument(
                     f"This agency neither sent nor received a document {document_id!r}."
                 )
-            events = uow.messages.events_for(
-                document.document_id, [d.message_id for d in document.deliveries]
-            )
-        return timeline.assemble(document, events)
+            return _timeline(uow, document)
+
+    def trace(self, document_id: str, sender: str | None = None) -> Trace:
+        """For the operator: the timeline of each document sent with this DocumentId (by
+        ``sender`` only, if given), the latest sender's first."""
+        with self._read() as uow:
+            senders = [sender] if sender else uow.messages.senders_of(document_id, MAX_TRACED)
+            found = (uow.messages.sent_original(code, document_id) for code in senders)
+            documents = tuple(_timeline(uow, document) for document in found if document)
+            senders = {d.sender for d in documents}
+            recipients = {r.recipient for d in documents for r in d.recipients}
+            return Trace(documents, uow.agencies.names(senders | recipients))
 
     def acknowledge(self, caller: Caller, message_ids: Sequence[str]) -> AckResult:
         """Mark the agency's messages done; ids that are not its own are Unknown."""

@@ -145,6 +145,7 @@ class OriginalDocument:
     document_id: str
     received_at: datetime
     deliveries: tuple[OriginalDelivery, ...]
+    subject: str = ""
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,16 @@ class SendStatus:
     sender: str
     received_at: datetime
     recipients: tuple[RecipientTimeline, ...]
+    subject: str = ""
+
+
+@dataclass(frozen=True)
+class Trace:
+    """What an operator's search by DocumentId found: each sender's document, and the
+    names of the agencies in them, by code."""
+
+    documents: tuple[SendStatus, ...]
+    names: dict[str, str]
 
 
 @dataclass(frozen=True)

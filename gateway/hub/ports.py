@@ -96,6 +96,10 @@ class MessageRepository(Protocol):
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` that ``sender`` sent, with all its deliveries."""
 
+    def senders_of(self, document_id: str, limit: int) -> list[str]:
+        """Up to ``limit`` agencies that sent a document with this DocumentId, the latest
+        sender first."""
+
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         """The document ``document_id`` delivered to ``recipient``, with that delivery only."""
 

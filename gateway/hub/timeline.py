@@ -41,4 +41,5 @@ def assemble(document: OriginalDocument, events: Sequence[EventRecord]) -> SendS
         sender=document.sender,
         received_at=document.received_at,
         recipients=tuple(recipients),
+        subject=document.subject,
     )

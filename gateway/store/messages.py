@@ -353,7 +353,7 @@ class SqlMessages:
     def sent_original(self, sender: str, document_id: str) -> OriginalDocument | None:
         row = self._conn.execute(
             select(documents.c.id, documents.c.sender, documents.c.document_id,
-                   documents.c.received_at)
+                   documents.c.received_at, documents.c.subject)
             .where(
                 documents.c.sender == sender,
                 documents.c.document_id == document_id,
@@ -364,10 +364,24 @@ class SqlMessages:
         ).first()  # fmt: skip
         return self._original(row) if row else None
 
+    def senders_of(self, document_id: str, limit: int) -> list[str]:
+        return list(
+            self._conn.execute(
+                select(documents.c.sender)
+                .where(
+                    documents.c.document_id == document_id,
+                    documents.c.kind == MessageKind.DOCUMENT.value,
+                )
+                .group_by(documents.c.sender)
+                .order_by(func.max(documents.c.id).desc())
+                .limit(limit)
+            ).scalars()
+        )
+
     def received_original(self, recipient: str, document_id: str) -> OriginalDocument | None:
         row = self._conn.execute(
             select(documents.c.id, documents.c.sender, documents.c.document_id,
-                   documents.c.received_at)
+                   documents.c.received_at, documents.c.subject)
             .join(deliveries, deliveries.c.document_pk == documents.c.id)
             .where(
                 deliveries.c.recipient == recipient,
@@ -470,6 +484,7 @@ class SqlMessages:
             sender=row.sender,
             document_id=row.document_id,
             received_at=row.received_at,
+            subject=row.subject,
             deliveries=tuple(
                 OriginalDelivery(d.recipient, d.message_id, DeliveryState(d.state),
                                  downloaded=d.lease_count > 0)

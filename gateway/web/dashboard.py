@@ -17,7 +17,8 @@ MAX_FORM_BYTES = 4096
 
 
 class Dashboard:
-    """A small WSGI application: /dashboard, /dashboard/login, /dashboard/logout."""
+    """A small WSGI application: /dashboard, /dashboard/document, /dashboard/login and
+    /dashboard/logout."""
 
     def __init__(self, hub: Hub, operators: Operators, stale_hours: int = 24, secure: bool = False):
         self._hub = hub
@@ -47,18 +48,36 @@ class Dashboard:
             if token:
                 self._operators.sign_out(token)
             return _redirect(start_response, "/dashboard/login", self._session_cookie("", 0))
-        if path.rstrip("/") == "/dashboard":
-            operator = self._operators.operator(token)
-            if operator is None:
-                return _redirect(start_response, "/dashboard/login")
-            view = self._hub.overview(self._stale_hours)
-            peak = max((n for counts in view.volume.values() for n in counts.values()), default=1)
-            return self._page(
-                start_response, "dashboard.html", operator=operator, view=view, peak=peak,
-                stale_hours=self._stale_hours, age=lambda at: _age(view.now, at),
-            )  # fmt: skip
-        start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-        return [b"Not found.\n"]
+        page = {"/dashboard": self._overview, "/dashboard/document": self._document}.get(
+            path.rstrip("/")
+        )
+        if page is None:
+            start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"Not found.\n"]
+        operator = self._operators.operator(token)
+        if operator is None:
+            return _redirect(start_response, "/dashboard/login")
+        return page(environ, start_response, operator)
+
+    def _overview(self, environ, start_response, operator: str):
+        view = self._hub.overview(self._stale_hours)
+        peak = max((n for counts in view.volume.values() for n in counts.values()), default=1)
+        return self._page(
+            start_response, "dashboard.html", operator=operator, view=view, peak=peak,
+            stale_hours=self._stale_hours, age=lambda at: _age(view.now, at),
+        )  # fmt: skip
+
+    def _document(self, environ, start_response, operator: str):
+        """The delivery timeline of the documents sent with a DocumentId."""
+        query = {key: values[0].strip() for key, values in parse_qs(
+            environ.get("QUERY_STRING", "")[:MAX_FORM_BYTES]).items()}  # fmt: skip
+        document_id, sender = query.get("id", ""), query.get("sender", "")
+        found = self._hub.trace(document_id, sender or None) if document_id else None
+        status = "404 Not Found" if found is not None and not found.documents else "200 OK"
+        return self._page(
+            start_response, "document.html", status=status, operator=operator,
+            document_id=document_id, sender=sender, found=found,
+        )  # fmt: skip
 
     def _session_cookie(self, token: str, max_age: int = SESSION_HOURS * 3600):
         value = f"{COOKIE}={token}; Path=/dashboard; Max-Age={max_age}; {self._cookie_flags}"

@@ -81,6 +81,23 @@ def test_refusals_are_reported_with_their_fault_code(hub, tmp_path):
     assert "Client.Authentication" in denied.stderr
 
 
+def test_the_operator_traces_a_document_to_each_recipient(hub, tmp_path):
+    lienthong(hub, H31, "fetch", "--out", str(tmp_path / "drain"), "--ack")
+    document_id = f"G12,{uuid.uuid4().hex}"
+    Connector(hub.url, G12, hub.passwords[G12]).send(document(document_id=document_id))
+    assert lienthong(hub, H31, "fetch", "--out", str(tmp_path / "inbox"), "--ack").returncode == 0
+
+    traced = hub.admin("trace", document_id)
+    assert traced.returncode == 0, traced.stderr
+    assert f"{document_id}  from {G12} Cơ quan {G12}" in traced.stdout
+    assert "Về việc triển khai liên thông văn bản điện tử" in traced.stdout
+    states = {line.split()[0]: line.split()[1] for line in traced.stdout.splitlines()
+              if line.startswith(f"  {H31[:3]}")}  # fmt: skip
+    assert states == {H31: "acknowledged", H49: "pending"}
+    missing = hub.admin("trace", document_id, "--sender", H31)
+    assert missing.returncode == 1 and "no document" in missing.stderr
+
+
 def test_the_operator_lists_and_disables_agencies(hub):
     listing = hub.admin("agency", "list")
     assert listing.returncode == 0

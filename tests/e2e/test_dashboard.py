@@ -75,5 +75,14 @@ def test_an_operator_signs_in_and_sees_what_was_sent(hub, tmp_path):
         assert f"Signed in as {OPERATOR}" in page.inner_text("body")
         screenshot = tmp_path / "dashboard.png"
         page.screenshot(path=str(screenshot), full_page=True)
+
+        page.fill("#find-id", "G12,dashboard,1")
+        page.click("#find-button")
+        page.wait_for_url(base + "/dashboard/document?*")
+        found = f'section[data-sender="{G12}"]'
+        assert "triển khai liên thông" in page.inner_text(f"{found} .subject")
+        for recipient in (H31, H49):
+            assert page.inner_text(f'{found} tr[data-recipient="{recipient}"] .state') == "pending"
+        page.screenshot(path=str(tmp_path / "document.png"), full_page=True)
         browser.close()
     assert screenshot.stat().st_size > 10_000

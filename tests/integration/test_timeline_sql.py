@@ -105,3 +105,15 @@ def test_the_document_a_sender_names_is_found_by_its_id_and_sender(sqlite_url):
     gateway.engine.dispose()
     [plan] = plans.values()
     assert "ix_documents_document_id_sender (document_id=? AND sender=?)" in plan, plan
+
+
+def test_the_operator_finds_the_senders_of_a_document_id_through_its_index(sqlite_url):
+    gateway = build_gateway(Settings(db_url=sqlite_url))
+    for code in (G12, H31):
+        gateway.directory.add(code, code, "pw")
+    gateway.hub.send(G12, document(recipients=(H31,), document_id="G12,traced"))
+    plans = sqlite_plans(gateway, lambda: gateway.hub.trace("G12,traced"), "GROUP BY")
+    gateway.engine.dispose()
+    [plan] = plans.values()
+    assert "ix_documents_document_id_sender (document_id=?)" in plan, plan
+    assert "SCAN documents" not in plan, plan

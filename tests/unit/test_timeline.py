@@ -112,6 +112,24 @@ def test_a_recipient_sees_only_its_own_row_and_others_nothing(hub):
         hub.send_status(H14, DOC)
 
 
+def test_an_operator_traces_each_sender_of_a_document_id(hub):
+    hub.send(G12, document(recipients=(H31, H49)))
+    download(hub, H31)
+    hub.send(H31, status(H31, G12, DOC, code="03"))
+    hub.send(H14, document(sender=H14, recipients=(H49,), subject="Cùng số, khác nơi gửi"))
+    found = hub.trace(DOC)
+    assert [(d.sender, d.subject) for d in found.documents] == [
+        (H14, "Cùng số, khác nơi gửi"), (G12, "Về việc triển khai liên thông văn bản điện tử")
+    ]  # fmt: skip
+    by_recipient = {row.recipient: row for row in found.documents[1].recipients}
+    assert by_recipient[H31].latest_status.status_code == "03"
+    assert events(by_recipient[H49]) == ["received"]
+    assert found.names == {code: f"Cơ quan {code}" for code in (G12, H14, H31, H49)}
+    assert [d.sender for d in hub.trace(DOC, sender=G12).documents] == [G12]
+    assert hub.trace(DOC, sender=H31).documents == ()  # it received DOC, and sent a status
+    assert hub.trace("no such DocumentId").documents == ()
+
+
 def test_a_revoke_withdraws_what_was_not_downloaded_and_is_delivered_elsewhere(hub):
     hub.send(G12, document(recipients=(H31, H49)))
     download(hub, H31)
