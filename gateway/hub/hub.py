@@ -418,12 +418,13 @@ class Hub:
         """For the operator: the timeline of each document sent with this DocumentId (by
         ``sender`` only, if given), the latest sender's first."""
         with self._read() as uow:
-            senders = [sender] if sender else uow.messages.senders_of(document_id, MAX_TRACED)
-            found = (uow.messages.sent_original(code, document_id) for code in senders)
+            asked = [sender] if sender else uow.messages.senders_of(document_id, MAX_TRACED)
+            found = (uow.messages.sent_original(code, document_id) for code in asked)
             documents = tuple(_timeline(uow, document) for document in found if document)
-            senders = {d.sender for d in documents}
-            recipients = {r.recipient for d in documents for r in d.recipients}
-            return Trace(documents, uow.agencies.names(senders | recipients))
+            named = {d.sender for d in documents} | {
+                r.recipient for d in documents for r in d.recipients
+            }
+            return Trace(documents, uow.agencies.names(named))
 
     def acknowledge(self, caller: Caller, message_ids: Sequence[str]) -> AckResult:
         """Mark the agency's messages done; ids that are not its own are Unknown."""
